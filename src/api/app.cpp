@@ -1,0 +1,68 @@
+#include "api/app.hpp"
+
+#include "api/routes.hpp"
+#include "core/log.hpp"
+
+namespace tessera::api {
+
+namespace {
+unsigned or_cores(unsigned n) { return n ? n : std::max(1u, std::thread::hardware_concurrency()); }
+constexpr auto kSweepInterval = std::chrono::minutes(10);
+// Hashing threads run at a lower CPU priority, so that session checks on the I/O threads keep a
+// low latency while logins saturate the cores.
+constexpr int kHashingNice = 10;
+}  // namespace
+
+App::App(Config config, std::unique_ptr<store::Store> store, const Clock& clock)
+    : config_(std::move(config)),
+      clock_(clock),
+      store_(std::move(store)),
+      hasher_(crypto::Argon2Params{config_.password.memory_kib, config_.password.iterations}),
+      hash_pool_(or_cores(config_.password.workers), config_.password.queue_limit, kHashingNice),
+      projects_(*store_, clock_),
+      sessions_(*store_, clock_, config_.session),
+      users_(*store_, clock_, hasher_, sessions_, config_.session.cache_size) {
+  sessions_.set_project_lookup([this](const std::string& id) { return projects_.find_by_id(id); });
+  sessions_.on_user_touched([this](const std::string& id) { users_.forget(id); });
+
+  register_operations_routes(router_, *this);
+  register_auth_routes(router_, *this);
+  register_me_routes(router_, *this);
+
+  std::vector<std::string> names;
+  for (auto& r : router_.routes()) names.push_back(std::string(boost::beast::http::to_string(r.method)) + " " + r.pattern);
+  metrics_ = std::make_unique<http::Metrics>(std::move(names));
+  logins_ok = &metrics_->counter("tessera_logins_total", "Successful password logins.");
+  logins_failed = &metrics_->counter("tessera_login_failures_total", "Refused password logins.");
+  metrics_->gauge("tessera_hash_queue_depth", "Password hashing jobs waiting or running.",
+                  [this] { return static_cast<double>(hash_pool_.depth()); });
+  metrics_->gauge("tessera_sessions_active", "Sessions neither expired nor revoked.",
+                  [this] { return static_cast<double>(sessions_.count_active()); });
+
+  janitor_ = std::thread([this] { sweep_expired_sessions(); });
+}
+
+App::~App() {
+  {
+    std::lock_guard lock(janitor_mutex_);
+    janitor_stop_ = true;
+  }
+  janitor_wake_.notify_all();
+  janitor_.join();
+}
+
+void App::sweep_expired_sessions() {
+  std::unique_lock lock(janitor_mutex_);
+  while (!janitor_stop_) {
+    lock.unlock();
+    try {
+      if (uint64_t n = sessions_.remove_expired()) log::info("expired sessions removed", {}, {{"count", static_cast<long long>(n)}});
+    } catch (const std::exception& e) {
+      log::error("session sweep failed", {{"internal", e.what()}});
+    }
+    lock.lock();
+    janitor_wake_.wait_for(lock, kSweepInterval, [this] { return janitor_stop_; });
+  }
+}
+
+}  // namespace tessera::api

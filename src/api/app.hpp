@@ -1,0 +1,71 @@
+// The composition root: configuration, storage, services, pools and the router, wired once.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "core/blocking_pool.hpp"
+#include "core/clock.hpp"
+#include "core/config.hpp"
+#include "crypto/password_hasher.hpp"
+#include "http/metrics.hpp"
+#include "http/router.hpp"
+#include "identity/user_service.hpp"
+#include "projects/project_service.hpp"
+#include "session/session_service.hpp"
+#include "store/store.hpp"
+
+namespace tessera::api {
+
+class App {
+ public:
+  App(Config config, std::unique_ptr<store::Store> store, const Clock& clock);
+  ~App();
+
+  const Config& config() const { return config_; }
+  const Clock& clock() const { return clock_; }
+  store::Store& store() { return *store_; }
+  projects::ProjectService& projects() { return projects_; }
+  session::SessionService& sessions() { return sessions_; }
+  identity::UserService& users() { return users_; }
+  http::Metrics& metrics() { return *metrics_; }
+  const http::Router& router() const { return router_; }
+  // Cookies carry Secure when the server is reached over TLS.
+  bool secure_cookies() const { return config_.server.public_url.starts_with("https://"); }
+
+  // Runs fn (which hashes passwords) on the bounded hashing pool; 503 overloaded when it is full.
+  template <class F>
+  boost::asio::awaitable<std::invoke_result_t<F>> hashing(F fn) {
+    auto result = co_await hash_pool_.run(std::move(fn));
+    if (!result)
+      co_return fail(Error::unavailable("overloaded", "Too many password checks are in progress; retry shortly.", 1));
+    co_return std::move(*result);
+  }
+
+  std::atomic<uint64_t>* logins_ok = nullptr;
+  std::atomic<uint64_t>* logins_failed = nullptr;
+
+ private:
+  void sweep_expired_sessions();
+
+  Config config_;
+  const Clock& clock_;
+  std::unique_ptr<store::Store> store_;
+  crypto::PasswordHasher hasher_;
+  BlockingPool hash_pool_;
+  projects::ProjectService projects_;
+  session::SessionService sessions_;
+  identity::UserService users_;
+  http::Router router_;
+  std::unique_ptr<http::Metrics> metrics_;
+
+  std::mutex janitor_mutex_;
+  std::condition_variable janitor_wake_;
+  bool janitor_stop_ = false;
+  std::thread janitor_;
+};
+
+}  // namespace tessera::api

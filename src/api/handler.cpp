@@ -1,0 +1,33 @@
+#include "api/handler.hpp"
+
+#include <boost/url/parse.hpp>
+#include <charconv>
+
+#include "crypto/random.hpp"
+
+namespace tessera::api {
+
+Result<PageRequest> parse_page(const http::RequestContext& ctx) {
+  PageRequest page;
+  auto url = boost::urls::parse_origin_form(ctx.request.target());
+  if (!url) return fail(Error::bad_request("malformed_request", "The request target is not a valid URL."));
+  for (auto param : url->params()) {
+    if (param.key == "limit") {
+      size_t n = 0;
+      auto [end, ec] = std::from_chars(param.value.data(), param.value.data() + param.value.size(), n);
+      if (ec != std::errc() || end != param.value.data() + param.value.size() || n < 1 || n > 1000)
+        return fail(Error::validation({{"limit", "range", "must be a whole number from 1 to 1000"}}));
+      page.limit = n;
+    } else if (param.key == "cursor") {
+      std::string decoded;
+      if (!crypto::base64url_decode(param.value, decoded) || decoded.empty())
+        return fail(Error::bad_request("invalid_cursor", "The cursor is not one this server returned."));
+      page.after = std::move(decoded);
+    }
+  }
+  return page;
+}
+
+std::string encode_cursor(std::string_view position) { return crypto::base64url_encode(position); }
+
+}  // namespace tessera::api

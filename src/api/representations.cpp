@@ -1,0 +1,86 @@
+#include "api/representations.hpp"
+
+#include "api/caller.hpp"
+#include "crypto/token.hpp"
+
+namespace tessera::api {
+
+namespace {
+boost::json::value optional_string(const std::optional<std::string>& v) {
+  return v ? boost::json::value(*v) : boost::json::value(nullptr);
+}
+
+std::string cookie(std::string_view name, std::string_view value, int64_t max_age_seconds, bool http_only, bool secure) {
+  std::string c = std::string(name) + "=" + std::string(value) + "; Path=/; Max-Age=" + std::to_string(max_age_seconds) +
+                  "; SameSite=Lax";
+  if (http_only) c += "; HttpOnly";
+  if (secure) c += "; Secure";
+  return c;
+}
+}  // namespace
+
+boost::json::object user_json(const identity::User& u) {
+  boost::json::array tags;
+  for (auto& t : u.tags) tags.emplace_back(t);
+  return {
+      {"id", u.id},
+      {"project_id", u.project_id},
+      {"email", optional_string(u.email)},
+      {"login", optional_string(u.login)},
+      {"phone", optional_string(u.phone)},
+      {"full_name", optional_string(u.full_name)},
+      {"external_id", optional_string(u.external_id)},
+      {"tags", std::move(tags)},
+      {"data", u.data},
+      {"avatar_url", optional_string(u.avatar_url)},
+      {"active", u.active},
+      {"email_verified", u.email_verified},
+      {"is_guest", u.is_guest},
+      {"created_at", format_rfc3339(u.created_at)},
+      {"updated_at", format_rfc3339(u.updated_at)},
+      {"last_request_at", u.last_request_at ? boost::json::value(format_rfc3339(*u.last_request_at))
+                                            : boost::json::value(nullptr)},
+  };
+}
+
+boost::json::object session_json(const session::Session& s, bool current) {
+  return {
+      {"id", s.id},
+      {"created_at", format_rfc3339(s.created_at)},
+      {"expires_at", format_rfc3339(s.expires_at)},
+      {"idle_expires_at", format_rfc3339(s.idle_expires_at)},
+      {"last_used_at", format_rfc3339(s.last_used_at)},
+      {"ip", s.ip},
+      {"user_agent", s.user_agent},
+      {"current", current},
+  };
+}
+
+boost::json::object issued_session_json(const session::IssuedSession& issued) {
+  const auto& s = issued.session;
+  return {
+      {"id", s.id},
+      {"token", issued.token},
+      {"expires_at", format_rfc3339(s.expires_at)},
+      {"idle_expires_at", format_rfc3339(s.idle_expires_at)},
+      {"csrf_token", crypto::csrf_token_for(issued.token)},
+  };
+}
+
+http::Response signed_in_response(http::beast_http::status status, const identity::User& user,
+                                  const session::IssuedSession& issued, bool secure_cookies) {
+  auto res = http::json_response(status, boost::json::object{{"user", user_json(user)},
+                                                             {"session", issued_session_json(issued)}});
+  int64_t max_age = std::chrono::duration_cast<std::chrono::seconds>(issued.session.expires_at - issued.session.created_at).count();
+  res.insert(http::beast_http::field::set_cookie, cookie(kSessionCookie, issued.token, max_age, true, secure_cookies));
+  res.insert(http::beast_http::field::set_cookie,
+             cookie(kCsrfCookie, crypto::csrf_token_for(issued.token), max_age, false, secure_cookies));
+  return res;
+}
+
+void clear_session_cookies(http::Response& res, bool secure_cookies) {
+  res.insert(http::beast_http::field::set_cookie, cookie(kSessionCookie, "", 0, true, secure_cookies));
+  res.insert(http::beast_http::field::set_cookie, cookie(kCsrfCookie, "", 0, false, secure_cookies));
+}
+
+}  // namespace tessera::api

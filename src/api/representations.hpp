@@ -1,0 +1,23 @@
+// JSON shapes of the API's objects (API.md), and the session cookies.
+#pragma once
+
+#include <boost/json/object.hpp>
+
+#include "http/message.hpp"
+#include "identity/user.hpp"
+#include "projects/project.hpp"
+#include "session/session_service.hpp"
+
+namespace tessera::api {
+
+boost::json::object user_json(const identity::User& user);
+// A session as listed: no token.
+boost::json::object session_json(const session::Session& session, bool current);
+// A session just issued: {id, token, expires_at, idle_expires_at, csrf_token}.
+boost::json::object issued_session_json(const session::IssuedSession& issued);
+// {user, session}, with the session cookies set.
+http::Response signed_in_response(http::beast_http::status status, const identity::User& user,
+                                  const session::IssuedSession& issued, bool secure_cookies);
+void clear_session_cookies(http::Response& response, bool secure_cookies);
+
+}  // namespace tessera::api

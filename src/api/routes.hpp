@@ -1,0 +1,13 @@
+#pragma once
+
+#include "http/router.hpp"
+
+namespace tessera::api {
+
+class App;
+
+void register_operations_routes(http::Router& router, App& app);
+void register_auth_routes(http::Router& router, App& app);
+void register_me_routes(http::Router& router, App& app);
+
+}  // namespace tessera::api

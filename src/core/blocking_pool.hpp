@@ -1,0 +1,81 @@
+// A bounded pool of threads for work that must never run on the I/O threads (password hashing,
+// and later blocking database drivers). Coroutines await it; when the queue is full the caller gets
+// an `overloaded` error at once instead of latency that grows without bound.
+#pragma once
+
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <exception>
+#include <optional>
+#include <type_traits>
+
+#include "core/error.hpp"
+
+namespace tessera {
+
+class BlockingPool {
+ public:
+  // `nice` > 0 lowers the workers' CPU priority so that I/O threads (session checks) preempt them.
+  BlockingPool(unsigned threads, unsigned queue_limit, int nice = 0)
+      : pool_(threads), threads_(threads), queue_limit_(queue_limit) {
+    if (nice != 0)
+      for (unsigned i = 0; i < threads; ++i)
+        boost::asio::post(pool_, [nice] { setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), nice); });
+  }
+  ~BlockingPool() { pool_.join(); }
+
+  // Jobs waiting or running.
+  unsigned depth() const { return in_flight_.load(std::memory_order_relaxed); }
+  unsigned capacity() const { return threads_ + queue_limit_; }
+
+  // Runs fn() on a pool thread and resumes the awaiting coroutine on its own executor.
+  // Returns std::nullopt when the pool is full (the caller answers 503).
+  template <class F>
+  boost::asio::awaitable<std::optional<std::invoke_result_t<F>>> run(F fn) {
+    using R = std::invoke_result_t<F>;
+    if (in_flight_.fetch_add(1, std::memory_order_relaxed) >= capacity()) {
+      in_flight_.fetch_sub(1, std::memory_order_relaxed);
+      co_return std::nullopt;
+    }
+    struct Release {
+      std::atomic<unsigned>& n;
+      ~Release() { n.fetch_sub(1, std::memory_order_relaxed); }
+    } release{in_flight_};
+    auto initiate = [this, &fn](auto handler) {
+      auto home = boost::asio::get_associated_executor(handler);
+      boost::asio::post(pool_, [fn = std::move(fn), handler = std::move(handler), home]() mutable {
+        std::exception_ptr error;
+        std::optional<R> value;
+        try {
+          value.emplace(fn());
+        } catch (...) {
+          error = std::current_exception();
+        }
+        boost::asio::post(home, [handler = std::move(handler), error, value = std::move(value)]() mutable {
+          std::move(handler)(error, std::move(value));
+        });
+      });
+    };
+    std::optional<R> result = co_await boost::asio::async_initiate<decltype(boost::asio::use_awaitable),
+                                                                   void(std::exception_ptr, std::optional<R>)>(
+        initiate, boost::asio::use_awaitable);
+    co_return result;
+  }
+
+ private:
+  boost::asio::thread_pool pool_;
+  unsigned threads_;
+  unsigned queue_limit_;
+  std::atomic<unsigned> in_flight_{0};
+};
+
+}  // namespace tessera

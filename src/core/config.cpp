@@ -1,0 +1,186 @@
+#include "core/config.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cstdlib>
+#include <functional>
+#include <toml++/toml.h>
+#include <vector>
+
+namespace tessera {
+
+std::optional<Micros> parse_duration(std::string_view text) {
+  uint64_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end == text.data()) return std::nullopt;
+  std::string_view unit(end, text.data() + text.size() - end);
+  uint64_t factor;
+  if (unit == "ms") factor = 1000;
+  else if (unit == "s") factor = 1000000;
+  else if (unit == "m") factor = 60ull * 1000000;
+  else if (unit == "h") factor = 3600ull * 1000000;
+  else if (unit == "d") factor = 86400ull * 1000000;
+  else return std::nullopt;
+  if (n > (1ull << 62) / factor) return std::nullopt;
+  return Micros(static_cast<int64_t>(n * factor));
+}
+
+std::optional<uint64_t> parse_size(std::string_view text) {
+  uint64_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end == text.data()) return std::nullopt;
+  std::string_view unit(end, text.data() + text.size() - end);
+  uint64_t factor;
+  if (unit.empty() || unit == "B") factor = 1;
+  else if (unit == "KiB") factor = 1024;
+  else if (unit == "MiB") factor = 1024 * 1024;
+  else return std::nullopt;
+  if (n > (1ull << 40) / factor) return std::nullopt;
+  return n * factor;
+}
+
+namespace {
+
+// One configuration key: where it lives and how to set it from text.
+struct Key {
+  std::string_view section;
+  std::string_view name;
+  std::string_view rule;  // shown when a value is refused
+  std::function<bool(Config&, std::string_view)> set;
+};
+
+bool set_uint(uint64_t& out, std::string_view v, uint64_t min, uint64_t max) {
+  uint64_t n;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || end != v.data() + v.size() || n < min || n > max) return false;
+  out = n;
+  return true;
+}
+template <class Field>
+Key uint_key(std::string_view s, std::string_view n, Field field, uint64_t min, uint64_t max) {
+  std::string_view rule = "a whole number in range";
+  return Key{s, n, rule, [=](Config& c, std::string_view v) {
+               uint64_t x;
+               if (!set_uint(x, v, min, max)) return false;
+               field(c) = static_cast<std::remove_reference_t<decltype(field(c))>>(x);
+               return true;
+             }};
+}
+template <class Field>
+Key duration_key(std::string_view s, std::string_view n, Field field) {
+  return Key{s, n, "a duration such as 90s, 15m, 2h or 30d (at least 1s)", [=](Config& c, std::string_view v) {
+               auto d = parse_duration(v);
+               if (!d || *d < std::chrono::seconds(1)) return false;
+               field(c) = *d;
+               return true;
+             }};
+}
+template <class Field>
+Key size_key(std::string_view s, std::string_view n, Field field) {
+  return Key{s, n, "a size such as 1048576, 512KiB or 1MiB (at least 1KiB)", [=](Config& c, std::string_view v) {
+               auto x = parse_size(v);
+               if (!x || *x < 1024) return false;
+               field(c) = *x;
+               return true;
+             }};
+}
+template <class Field>
+Key string_key(std::string_view s, std::string_view n, Field field, std::vector<std::string_view> allowed = {}) {
+  return Key{s, n, "one of the documented values", [=](Config& c, std::string_view v) {
+               if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), v) == allowed.end()) return false;
+               field(c) = std::string(v);
+               return true;
+             }};
+}
+template <class Field>
+Key bool_key(std::string_view s, std::string_view n, Field field) {
+  return Key{s, n, "true or false", [=](Config& c, std::string_view v) {
+               if (v != "true" && v != "false") return false;
+               field(c) = v == "true";
+               return true;
+             }};
+}
+
+const std::vector<Key>& keys() {
+  static const std::vector<Key> all = {
+      string_key("server", "listen", [](Config& c) -> auto& { return c.server.listen; }),
+      uint_key("server", "threads", [](Config& c) -> auto& { return c.server.threads; }, 0, 256),
+      string_key("server", "public_url", [](Config& c) -> auto& { return c.server.public_url; }),
+      size_key("server", "body_limit", [](Config& c) -> auto& { return c.server.body_limit; }),
+      size_key("server", "header_limit", [](Config& c) -> auto& { return c.server.header_limit; }),
+      duration_key("server", "read_timeout", [](Config& c) -> auto& { return c.server.read_timeout; }),
+      duration_key("server", "idle_timeout", [](Config& c) -> auto& { return c.server.idle_timeout; }),
+      duration_key("server", "write_timeout", [](Config& c) -> auto& { return c.server.write_timeout; }),
+      duration_key("server", "shutdown_grace", [](Config& c) -> auto& { return c.server.shutdown_grace; }),
+      uint_key("server", "max_connections", [](Config& c) -> auto& { return c.server.max_connections; }, 1, 1000000),
+      string_key("store", "data_dir", [](Config& c) -> auto& { return c.store.data_dir; }),
+      string_key("store", "synchronous", [](Config& c) -> auto& { return c.store.synchronous; }, {"normal", "full"}),
+      duration_key("session", "idle_timeout", [](Config& c) -> auto& { return c.session.idle_timeout; }),
+      duration_key("session", "lifetime", [](Config& c) -> auto& { return c.session.lifetime; }),
+      uint_key("session", "cache_size", [](Config& c) -> auto& { return c.session.cache_size; }, 0, 100000000),
+      uint_key("password", "memory_kib", [](Config& c) -> auto& { return c.password.memory_kib; }, 8, 4u << 20),
+      uint_key("password", "iterations", [](Config& c) -> auto& { return c.password.iterations; }, 1, 100),
+      uint_key("password", "workers", [](Config& c) -> auto& { return c.password.workers; }, 0, 256),
+      uint_key("password", "queue_limit", [](Config& c) -> auto& { return c.password.queue_limit; }, 0, 1000000),
+      string_key("log", "level", [](Config& c) -> auto& { return c.log.level; }, {"debug", "info", "warn", "error"}),
+      bool_key("log", "requests", [](Config& c) -> auto& { return c.log.requests; }),
+  };
+  return all;
+}
+
+Error config_error(std::string_view where, const Key* key, std::string_view value) {
+  std::string msg = std::string(where);
+  if (key) msg += ": " + std::string(value) + " is not " + std::string(key->rule);
+  else msg += " is not a known configuration key";
+  return Error::make(400, "invalid_config", msg);
+}
+
+std::string env_name(const Key& k) {
+  std::string name = "TESSERA_";
+  for (char c : std::string(k.section) + "_" + std::string(k.name)) name.push_back(static_cast<char>(std::toupper(c)));
+  return name;
+}
+
+// TOML values arrive typed; the setters take text so the file and the environment share one parser.
+std::optional<std::string> toml_text(const toml::node& node) {
+  if (auto s = node.value<std::string>()) return *s;
+  if (node.is_integer()) return std::to_string(*node.value<int64_t>());
+  if (node.is_boolean()) return *node.value<bool>() ? "true" : "false";
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<Config> load_config(const std::optional<std::string>& path) {
+  Config config;
+  if (path) {
+    toml::table table;
+    try {
+      table = toml::parse_file(*path);
+    } catch (const toml::parse_error& e) {
+      return fail(Error::make(400, "invalid_config", std::string(*path) + ": " + std::string(e.description())));
+    }
+    for (auto& [section, node] : table) {
+      auto* inner = node.as_table();
+      if (!inner) return fail(config_error("[" + std::string(section.str()) + "]", nullptr, ""));
+      for (auto& [name, value] : *inner) {
+        std::string where = std::string(section.str()) + "." + std::string(name.str());
+        auto it = std::find_if(keys().begin(), keys().end(),
+                               [&](const Key& k) { return k.section == section.str() && k.name == name.str(); });
+        if (it == keys().end()) return fail(config_error(where, nullptr, ""));
+        auto text = toml_text(value);
+        if (!text || !it->set(config, *text)) return fail(config_error(where, &*it, text.value_or("this value")));
+      }
+    }
+  }
+  for (const Key& k : keys()) {
+    std::string name = env_name(k);
+    if (const char* v = std::getenv(name.c_str()); v != nullptr) {
+      if (!k.set(config, v)) return fail(config_error(name, &k, v));
+    }
+  }
+  return config;
+}
+
+}  // namespace tessera

@@ -1,0 +1,22 @@
+// All randomness of Tessera comes from here (libsodium's CSPRNG).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace tessera::crypto {
+
+// Must run once before any other crypto call; safe to call again.
+void init();
+
+void random_fill(void* buf, size_t n);
+std::string random_bytes(size_t n);
+
+std::string base64url_encode(std::string_view bytes);
+// False when `text` is not unpadded base64url.
+bool base64url_decode(std::string_view text, std::string& out);
+std::string hex_encode(std::string_view bytes);
+
+}  // namespace tessera::crypto

@@ -1,0 +1,26 @@
+// Opaque bearer secrets: a readable prefix plus 32 random bytes in base64url. Only their hash is stored.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace tessera::crypto {
+
+inline constexpr std::string_view kSessionTokenPrefix = "tss_";
+
+// "tss_" + base64url(32 random bytes)
+std::string make_token(std::string_view prefix);
+
+// True when `token` has the prefix and a well-formed 32-byte body; cheap, rejects junk before hashing.
+bool token_well_formed(std::string_view token, std::string_view prefix);
+
+// BLAKE2b-256 of the whole token: what the store keeps and looks up. High-entropy secrets need no slow hash.
+std::string token_hash(std::string_view token);
+
+// A CSRF token derived from a session token (one-way), so it needs no storage of its own.
+std::string csrf_token_for(std::string_view session_token);
+
+// Constant-time equality for secrets of any length (length itself is not secret).
+bool constant_time_equal(std::string_view a, std::string_view b);
+
+}  // namespace tessera::crypto

@@ -1,0 +1,282 @@
+#include "http/server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <cctype>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "core/log.hpp"
+#include "crypto/random.hpp"
+#include "http/problem.hpp"
+#include "store/store.hpp"
+
+namespace tessera::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using asio::ip::tcp;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+struct Server::Connection {
+  beast::tcp_stream stream;
+  std::atomic<bool> busy{false};  // a request is being handled: let it finish on shutdown
+  std::string client_ip;
+  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
+};
+
+namespace {
+
+std::string make_request_id() {
+  // splitmix64 over a random seed: request ids need uniqueness, not secrecy.
+  thread_local uint64_t state = [] {
+    uint64_t seed;
+    crypto::random_fill(&seed, sizeof seed);
+    return seed;
+  }();
+  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  z ^= z >> 31;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(16, '0');
+  for (int i = 0; i < 16; ++i) id[i] = kHex[(z >> (4 * i)) & 0xF];
+  return id;
+}
+
+bool acceptable_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') return false;
+  return true;
+}
+
+tcp::endpoint parse_listen(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos) throw std::invalid_argument("listen address must be HOST:PORT, got " + listen);
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  int port = std::stoi(listen.substr(colon + 1));
+  if (port < 0 || port > 65535) throw std::invalid_argument("port out of range in " + listen);
+  return tcp::endpoint(asio::ip::make_address(host), static_cast<uint16_t>(port));
+}
+
+// Errors the connection itself answers before any route runs.
+Error read_error(const beast::error_code& ec) {
+  if (ec == beast_http::error::body_limit)
+    return Error::make(413, "payload_too_large", "The request body exceeds the server's limit.");
+  if (ec == beast_http::error::header_limit)
+    return Error::make(431, "headers_too_large", "The request headers exceed the server's limit.");
+  return Error::bad_request("malformed_request", "The request is not valid HTTP/1.1.");
+}
+
+}  // namespace
+
+Server::Server(const ServerConfig& config, const Router& router, Metrics& metrics, bool log_requests)
+    : config_(config), router_(router), metrics_(metrics), log_requests_(log_requests), acceptor_(ioc_),
+      signals_(ioc_, SIGINT, SIGTERM) {}
+
+Server::~Server() = default;
+
+std::string Server::bind() {
+  tcp::endpoint ep = parse_listen(config_.listen);
+  acceptor_.open(ep.protocol());
+  acceptor_.set_option(asio::socket_base::reuse_address(true));
+  acceptor_.bind(ep);
+  acceptor_.listen(asio::socket_base::max_listen_connections);
+  auto bound = acceptor_.local_endpoint();
+  std::string host = bound.address().to_string();
+  if (bound.address().is_v6()) host = "[" + host + "]";
+  return host + ":" + std::to_string(bound.port());
+}
+
+void Server::run(unsigned threads) {
+  signals_.async_wait([this](const beast::error_code& ec, int) {
+    if (!ec) stop();
+  });
+  asio::co_spawn(ioc_, accept_loop(), asio::detached);
+  std::vector<std::thread> pool;
+  for (unsigned i = 1; i < threads; ++i) pool.emplace_back([this] { ioc_.run(); });
+  ioc_.run();
+  for (auto& t : pool) t.join();
+}
+
+void Server::stop() {
+  asio::post(ioc_, [this] {
+    if (stopping_.exchange(true)) return;
+    log::info("shutting down: no new connections, finishing in-flight requests");
+    beast::error_code ignored;
+    acceptor_.close(ignored);
+    signals_.cancel();
+    begin_drain();
+  });
+}
+
+void Server::begin_drain() {
+  auto deadline = std::chrono::steady_clock::now() + config_.shutdown_grace;
+  auto timer = std::make_shared<asio::steady_timer>(ioc_);
+  auto tick = std::make_shared<std::function<void()>>();
+  *tick = [this, deadline, timer, tick] {
+    size_t open = 0;
+    {
+      std::lock_guard lock(connections_mutex_);
+      for (auto it = connections_.begin(); it != connections_.end();) {
+        auto conn = it->second.lock();
+        if (!conn) {
+          it = connections_.erase(it);
+          continue;
+        }
+        ++open;
+        bool force = std::chrono::steady_clock::now() >= deadline;
+        // Idle connections (waiting for a request) close now; busy ones after their response.
+        asio::post(conn->stream.get_executor(), [conn, force] {
+          if (force || !conn->busy) conn->stream.socket().cancel();
+        });
+        ++it;
+      }
+    }
+    if (open == 0 || std::chrono::steady_clock::now() >= deadline + std::chrono::milliseconds(200)) {
+      ioc_.stop();
+      *tick = nullptr;  // break the self-reference
+      return;
+    }
+    timer->expires_after(std::chrono::milliseconds(20));
+    timer->async_wait([tick](const beast::error_code&) {
+      if (*tick) (*tick)();
+    });
+  };
+  (*tick)();
+}
+
+asio::awaitable<void> Server::accept_loop() {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(ioc_), kTuple);
+    if (ec) {
+      if (stopping_ || ec == asio::error::operation_aborted) co_return;
+      continue;  // e.g. EMFILE: keep serving the connections we have
+    }
+    auto conn = std::make_shared<Connection>(std::move(socket));
+    {
+      std::lock_guard lock(connections_mutex_);
+      if (connections_.size() >= config_.max_connections) {
+        // Clean up dead entries once before refusing.
+        std::erase_if(connections_, [](auto& kv) { return kv.second.expired(); });
+        if (connections_.size() >= config_.max_connections) continue;  // dropping `conn` closes it
+      }
+      connections_.emplace(next_connection_id_++, conn);
+    }
+    beast::error_code ignored;
+    auto remote = conn->stream.socket().remote_endpoint(ignored);
+    conn->client_ip = remote.address().to_string();
+    asio::co_spawn(conn->stream.get_executor(), serve(conn), asio::detached);
+  }
+}
+
+asio::awaitable<void> Server::serve(std::shared_ptr<Connection> conn) {
+  beast::flat_buffer buffer;
+  auto& stream = conn->stream;
+  for (;;) {
+    beast_http::request_parser<beast_http::string_body> parser;
+    parser.body_limit(config_.body_limit);
+    parser.header_limit(static_cast<uint32_t>(config_.header_limit));
+    if (stopping_) break;
+    stream.expires_after(config_.idle_timeout);
+    auto [hec, hn] = co_await beast_http::async_read_header(stream, buffer, parser, kTuple);
+    std::optional<Error> refused;
+    if (hec) {
+      if (hec == beast_http::error::end_of_stream || hec == asio::error::operation_aborted ||
+          hec == beast::error::timeout || hec == asio::error::connection_reset || buffer.size() == 0)
+        break;
+      refused = read_error(hec);
+    }
+    conn->busy = true;
+    if (!refused && !parser.is_done()) {
+      auto& header = parser.get();
+      if (beast::iequals(header[beast_http::field::expect], "100-continue")) {
+        beast_http::response<beast_http::empty_body> cont{beast_http::status::continue_, 11};
+        stream.expires_after(config_.write_timeout);
+        co_await beast_http::async_write(stream, cont, kTuple);
+      }
+      stream.expires_after(config_.read_timeout);
+      auto [bec, bn] = co_await beast_http::async_read(stream, buffer, parser, kTuple);
+      if (bec == beast::error::timeout || bec == asio::error::operation_aborted ||
+          bec == beast_http::error::end_of_stream || bec == asio::error::connection_reset)
+        break;
+      if (bec) refused = read_error(bec);
+    }
+    bool keep_alive = false;
+    Response res;
+    if (refused) {
+      res = problem_response(*refused, make_request_id());
+      res.keep_alive(false);
+    } else {
+      res = co_await respond(parser.get(), conn->client_ip, keep_alive);
+    }
+    stream.expires_after(config_.write_timeout);
+    auto [wec, wn] = co_await beast_http::async_write(stream, res, kTuple);
+    conn->busy = false;
+    if (wec || !keep_alive) break;
+  }
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream.close();
+}
+
+asio::awaitable<Response> Server::respond(const Request& req, const std::string& client_ip, bool& keep_alive) {
+  auto started = std::chrono::steady_clock::now();
+  RequestContext ctx{req, {}, client_ip, {}};
+  auto incoming_id = ctx.header("X-Request-Id");
+  ctx.request_id = acceptable_request_id(incoming_id) ? std::string(incoming_id) : make_request_id();
+
+  std::string_view target = req.target();
+  std::string_view path = target.substr(0, target.find('?'));
+  auto match = router_.match(req.method(), path, ctx);
+  size_t route_index = metrics_.unmatched_index();
+  Result<Response> result = fail(match.error);
+  if (match.route) {
+    route_index = match.route->index;
+    try {
+      result = co_await match.route->handler(ctx);
+    } catch (const store::StoreFailure& e) {
+      result = fail(Error::internal_error(e.what()));
+    } catch (const std::exception& e) {
+      result = fail(Error::internal_error(std::string("unhandled: ") + e.what()));
+    }
+  }
+  Response res;
+  if (result) {
+    res = std::move(*result);
+  } else {
+    res = problem_response(result.error(), ctx.request_id);
+    if (result.error().status == 405) res.set(beast_http::field::allow, result.error().internal);
+  }
+  res.set("X-Request-Id", ctx.request_id);
+  keep_alive = req.keep_alive() && !stopping_;
+  res.keep_alive(keep_alive);
+  if (req.method() == beast_http::verb::head) {
+    res.content_length(res.body().size());
+    res.body().clear();
+  }
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  int status = res.result_int();
+  metrics_.observe(route_index, status, seconds);
+  if (log_requests_ && log::enabled(status >= 500 ? log::Level::error : log::Level::info)) {
+    log::write(status >= 500 ? log::Level::error : log::Level::info, "request",
+               {{"request_id", ctx.request_id},
+                {"method", std::string_view(req.method_string())},
+                {"path", path},
+                {"route", match.route ? std::string_view(match.route->pattern) : std::string_view("unmatched")},
+                {"ip", client_ip}},
+               {{"status", status}, {"duration_us", static_cast<long long>(seconds * 1e6)}});
+  }
+  co_return res;
+}
+
+}  // namespace tessera::http

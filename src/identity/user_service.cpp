@@ -1,0 +1,271 @@
+#include "identity/user_service.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include "core/uuid.hpp"
+#include "identity/identifiers.hpp"
+#include "session/session_service.hpp"
+#include "store/store.hpp"
+
+namespace tessera::identity {
+
+namespace {
+
+constexpr size_t kMaxDataBytes = 64 * 1024;
+constexpr size_t kMaxTags = 64;
+constexpr size_t kMaxTagChars = 64;
+constexpr size_t kMaxTextChars = 256;
+constexpr size_t kMinPasswordChars = 8;
+constexpr size_t kMaxPasswordChars = 1024;
+
+Error invalid_credentials() {
+  Error e = Error::make(401, "invalid_credentials", "The identifier or the password is wrong.");
+  return e;
+}
+
+Error identifier_taken(const std::string& field) {
+  Error e = Error::conflict("identifier_taken", "This " + field + " is already registered in the project.");
+  e.fields.push_back({field, "taken", "is already registered"});
+  return e;
+}
+
+void check_identifier(const char* field, const std::optional<std::string>& value, bool (*valid)(std::string_view),
+                      const char* rule, std::vector<FieldError>& errors) {
+  if (value && !valid(*value)) errors.push_back({field, "format", rule});
+}
+
+void check_email(const std::optional<std::string>& v, std::vector<FieldError>& e) {
+  check_identifier("email", v, valid_email, "must be a valid email address", e);
+}
+void check_login(const std::optional<std::string>& v, std::vector<FieldError>& e) {
+  check_identifier("login", v, valid_login,
+                   "must be 3-64 characters of letters, digits, '.', '_' or '-', starting with a letter or digit", e);
+}
+void check_phone(const std::optional<std::string>& v, std::vector<FieldError>& e) {
+  check_identifier("phone", v, valid_phone, "must be an E.164 number such as +14155550123", e);
+}
+void check_text(const char* field, const std::optional<std::string>& v, std::vector<FieldError>& e) {
+  if (v && utf8_length(*v) > kMaxTextChars) e.push_back({field, "too_long", "must be at most 256 characters"});
+}
+void check_data(const boost::json::object& data, std::vector<FieldError>& e) {
+  if (boost::json::serialize(data).size() > kMaxDataBytes)
+    e.push_back({"data", "too_large", "must be at most 64 KiB of JSON"});
+}
+void check_tags(const std::vector<std::string>& tags, std::vector<FieldError>& e) {
+  if (tags.size() > kMaxTags) e.push_back({"tags", "too_many", "must have at most 64 tags"});
+  for (size_t i = 0; i < tags.size(); ++i) {
+    size_t n = utf8_length(tags[i]);
+    if (n == 0 || n > kMaxTagChars)
+      e.push_back({"tags[" + std::to_string(i) + "]", "length", "must be 1 to 64 characters"});
+  }
+}
+
+bool has_identifier(const User& u) { return u.email || u.login || u.phone; }
+
+}  // namespace
+
+void check_password_rule(const std::string& field, const std::string& password, std::vector<FieldError>& errors) {
+  size_t n = utf8_length(password);
+  if (n < kMinPasswordChars) errors.push_back({field, "too_short", "must be at least 8 characters"});
+  else if (n > kMaxPasswordChars) errors.push_back({field, "too_long", "must be at most 1024 characters"});
+}
+
+std::vector<FieldError> validate_sign_up(const SignUp& in) {
+  std::vector<FieldError> e;
+  if (!in.email && !in.login && !in.phone)
+    e.push_back({"email", "required", "one of email, login or phone is required"});
+  check_email(in.email, e);
+  check_login(in.login, e);
+  check_phone(in.phone, e);
+  if (!in.password) e.push_back({"password", "required", "is required"});
+  else check_password_rule("password", *in.password, e);
+  check_text("full_name", in.full_name, e);
+  check_text("external_id", in.external_id, e);
+  if (in.tags) check_tags(*in.tags, e);
+  if (in.data) check_data(*in.data, e);
+  return e;
+}
+
+void merge_patch(boost::json::object& target, const boost::json::object& patch) {
+  for (auto& [key, value] : patch) {
+    if (value.is_null()) {
+      target.erase(key);
+    } else if (value.is_object()) {
+      auto it = target.find(key);
+      if (it == target.end() || !it->value().is_object()) target[key] = boost::json::object();
+      merge_patch(target[key].as_object(), value.as_object());
+    } else {
+      target[key] = value;
+    }
+  }
+}
+
+UserService::UserService(store::Store& store, const Clock& clock, const crypto::PasswordHasher& hasher,
+                         session::SessionService& sessions, size_t cache_size)
+    : store_(store), clock_(clock), hasher_(hasher), sessions_(sessions), cache_(cache_size) {}
+
+Result<User> UserService::sign_up(const projects::Project& project, const SignUp& in) {
+  if (auto errors = validate_sign_up(in); !errors.empty()) return fail(Error::validation(std::move(errors)));
+  User u;
+  Timestamp now = clock_.now();
+  u.id = make_uuid_v7(now);
+  u.project_id = project.id;
+  u.email = in.email;
+  u.login = in.login;
+  u.phone = in.phone;
+  u.full_name = in.full_name;
+  u.external_id = in.external_id;
+  if (in.tags) u.tags = *in.tags;
+  if (in.data) u.data = *in.data;
+  u.has_password = true;
+  u.created_at = u.updated_at = now;
+  std::string hash = hasher_.hash(*in.password);
+  Conflict conflict = store_.write([&](store::Repositories& r) { return r.users.insert(u, hash); });
+  if (conflict) return fail(identifier_taken(*conflict));
+  return u;
+}
+
+Result<User> UserService::log_in(const projects::Project& project, const PasswordLogin& in) {
+  std::string key = identifier_key(in.kind, in.identifier);
+  auto found = store_.read([&](store::Repositories& r) -> std::optional<std::pair<User, std::optional<std::string>>> {
+    auto user = r.users.find_by_identifier(project.id, in.kind, key);
+    if (!user) return std::nullopt;
+    auto hash = r.users.password_hash(user->id);
+    return std::make_pair(std::move(*user), std::move(hash));
+  });
+  if (!found || !found->second) {
+    hasher_.verify_dummy(in.password);  // unknown users cost the same as known ones
+    return fail(invalid_credentials());
+  }
+  auto& [user, hash] = *found;
+  crypto::VerifyOutcome outcome = hasher_.verify(in.password, *hash);
+  if (!outcome.ok) return fail(invalid_credentials());
+  if (!user.active) return fail(Error::forbidden("user_inactive", "This account is suspended."));
+  if (outcome.needs_rehash) {
+    std::string fresh = hasher_.hash(in.password);
+    store_.write([&](store::Repositories& r) { r.users.set_password_hash(user.id, fresh, user.updated_at); });
+  }
+  return user;
+}
+
+Result<User> UserService::create_guest(const projects::Project& project) {
+  User u;
+  Timestamp now = clock_.now();
+  u.id = make_uuid_v7(now);
+  u.project_id = project.id;
+  u.is_guest = true;
+  u.created_at = u.updated_at = now;
+  store_.write([&](store::Repositories& r) { return r.users.insert(u, std::nullopt); });
+  return u;
+}
+
+std::shared_ptr<const User> UserService::get(const std::string& project_id, const std::string& user_id) {
+  if (auto cached = cache_.get(user_id); cached && cached->project_id == project_id) return cached;
+  auto user = store_.read([&](store::Repositories& r) { return r.users.find(project_id, user_id); });
+  if (!user) return nullptr;
+  auto shared = std::make_shared<const User>(std::move(*user));
+  cache_.put(user_id, shared);
+  return shared;
+}
+
+Status UserService::verify_current_password(const User& me, const std::optional<std::string>& password,
+                                            const char* field) {
+  if (!me.has_password) return {};
+  if (!password) return fail(Error::validation({{field, "required", "is required to confirm this change"}}));
+  auto hash = store_.read([&](store::Repositories& r) { return r.users.password_hash(me.id); });
+  if (!hash || !hasher_.verify(*password, *hash).ok)
+    return fail(Error::validation({{field, "incorrect", "is not the current password"}}));
+  return {};
+}
+
+Result<User> UserService::update_profile(const User& me, const ProfilePatch& patch) {
+  User next = me;
+  std::vector<FieldError> errors;
+  auto apply = [](std::optional<std::string>& field, const PatchField<std::string>& value) {
+    if (value) field = *value;
+  };
+  apply(next.email, patch.email);
+  apply(next.login, patch.login);
+  apply(next.phone, patch.phone);
+  apply(next.full_name, patch.full_name);
+  if (patch.email) check_email(next.email, errors);
+  if (patch.login) check_login(next.login, errors);
+  if (patch.phone) check_phone(next.phone, errors);
+  check_text("full_name", next.full_name, errors);
+  if (patch.data) {
+    if (patch.data->is_object()) merge_patch(next.data, patch.data->as_object());
+    else if (patch.data->is_null()) next.data = {};
+    else errors.push_back({"data", "type", "must be an object"});
+    check_data(next.data, errors);
+  }
+  if (patch.password) {
+    if (me.has_password)
+      errors.push_back({"password", "not_allowed", "is changed through POST /v1/me/password"});
+    else
+      check_password_rule("password", *patch.password, errors);
+  }
+  bool will_have_password = me.has_password || patch.password.has_value();
+  if (me.is_guest) {
+    if (has_identifier(next) && !will_have_password)
+      errors.push_back({"password", "required", "is required for a guest to become a full user"});
+    if (patch.password && !has_identifier(next))
+      errors.push_back({"email", "required", "one of email, login or phone is required"});
+  } else if (!has_identifier(next)) {
+    errors.push_back({"email", "required", "a user keeps at least one of email, login or phone"});
+  }
+  if (!errors.empty()) return fail(Error::validation(std::move(errors)));
+
+  bool identifiers_changed = next.email != me.email || next.login != me.login || next.phone != me.phone;
+  if (identifiers_changed)
+    if (auto ok = verify_current_password(me, patch.current_password, "current_password"); !ok)
+      return fail(ok.error());
+  if (identifier_key(IdentifierKind::email, next.email.value_or("")) !=
+      identifier_key(IdentifierKind::email, me.email.value_or("")))
+    next.email_verified = false;
+  if (me.is_guest && has_identifier(next) && will_have_password) next.is_guest = false;
+  std::optional<std::string> new_hash;
+  if (patch.password) {
+    new_hash = hasher_.hash(*patch.password);
+    next.has_password = true;
+  }
+  next.updated_at = clock_.now();
+  Conflict conflict = store_.write([&](store::Repositories& r) {
+    Conflict c = r.users.update(next);
+    if (!c && new_hash) r.users.set_password_hash(next.id, new_hash, next.updated_at);
+    return c;
+  });
+  cache_.erase(me.id);
+  if (conflict) return fail(identifier_taken(*conflict));
+  return next;
+}
+
+Status UserService::change_password(const User& me, const std::string& current_session_id,
+                                    const std::string& old_password, const std::string& new_password) {
+  std::vector<FieldError> errors;
+  check_password_rule("new_password", new_password, errors);
+  if (!me.has_password) errors.push_back({"old_password", "no_password", "this user has no password yet; set one with PATCH /v1/me"});
+  if (!errors.empty()) return fail(Error::validation(std::move(errors)));
+  if (auto ok = verify_current_password(me, old_password, "old_password"); !ok) return ok;
+  std::string hash = hasher_.hash(new_password);
+  auto revoked = store_.write([&](store::Repositories& r) {
+    r.users.set_password_hash(me.id, hash, clock_.now());
+    return r.sessions.remove_for_user(me.id, current_session_id);
+  });
+  sessions_.forget(revoked);
+  cache_.erase(me.id);
+  return {};
+}
+
+Status UserService::delete_self(const User& me, const std::optional<std::string>& password) {
+  if (auto ok = verify_current_password(me, password, "password"); !ok) return ok;
+  auto revoked = store_.write([&](store::Repositories& r) {
+    auto hashes = r.sessions.remove_for_user(me.id, std::nullopt);
+    r.users.remove(me.project_id, me.id);
+    return hashes;
+  });
+  sessions_.forget(revoked);
+  cache_.erase(me.id);
+  return {};
+}
+
+}  // namespace tessera::identity

@@ -1,0 +1,89 @@
+// Accounts: sign-up, password login, guests, self-service profile changes and deletion.
+// Calls marked "hashes" spend Argon2id time: the HTTP layer runs them on the hashing pool.
+#pragma once
+
+#include <boost/json/value.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/bounded_cache.hpp"
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "crypto/password_hasher.hpp"
+#include "identity/user.hpp"
+#include "projects/project.hpp"
+
+namespace tessera::store {
+class Store;
+}
+namespace tessera::session {
+class SessionService;
+}
+
+namespace tessera::identity {
+
+struct SignUp {
+  std::optional<std::string> email, login, phone, password, full_name, external_id;
+  std::optional<std::vector<std::string>> tags;
+  std::optional<boost::json::object> data;
+};
+
+struct PasswordLogin {
+  IdentifierKind kind = IdentifierKind::email;
+  std::string identifier;
+  std::string password;
+};
+
+// A field of a merge-patch: absent (nullopt), set to null (inner nullopt), or set to a value.
+template <class T>
+using PatchField = std::optional<std::optional<T>>;
+
+struct ProfilePatch {
+  PatchField<std::string> email, login, phone, full_name;
+  std::optional<boost::json::value> data;  // RFC 7386 merge-patch applied to `data`
+  std::optional<std::string> password;     // only for a user without one (a guest becoming a full user)
+  std::optional<std::string> current_password;  // re-authentication for identifier changes
+};
+
+class UserService {
+ public:
+  UserService(store::Store& store, const Clock& clock, const crypto::PasswordHasher& hasher,
+              session::SessionService& sessions, size_t cache_size);
+
+  Result<User> sign_up(const projects::Project& project, const SignUp& input);  // hashes
+  // The same 401 invalid_credentials, after the same work, for an unknown identifier and a wrong
+  // password; 403 user_inactive only once the password is proven.
+  Result<User> log_in(const projects::Project& project, const PasswordLogin& input);  // hashes
+  Result<User> create_guest(const projects::Project& project);
+
+  // Cached: the hot path of every authenticated request.
+  std::shared_ptr<const User> get(const std::string& project_id, const std::string& user_id);
+
+  Result<User> update_profile(const User& me, const ProfilePatch& patch);  // hashes when a password is involved
+  // Revokes every other session of the user.
+  Status change_password(const User& me, const std::string& current_session_id, const std::string& old_password,
+                         const std::string& new_password);  // hashes
+  Status delete_self(const User& me, const std::optional<std::string>& password);  // hashes
+
+  void forget(const std::string& user_id) { cache_.erase(user_id); }
+
+ private:
+  Status verify_current_password(const User& me, const std::optional<std::string>& password, const char* field);
+
+  store::Store& store_;
+  const Clock& clock_;
+  const crypto::PasswordHasher& hasher_;
+  session::SessionService& sessions_;
+  BoundedCache<User> cache_;
+};
+
+// Validation of profile fields; each returns the field errors it finds (empty when valid).
+std::vector<FieldError> validate_sign_up(const SignUp& input);
+void check_password_rule(const std::string& field, const std::string& password, std::vector<FieldError>& errors);
+
+// RFC 7386 JSON merge-patch.
+void merge_patch(boost::json::object& target, const boost::json::object& patch);
+
+}  // namespace tessera::identity

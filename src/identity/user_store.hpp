@@ -1,0 +1,32 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "identity/user.hpp"
+
+namespace tessera::identity {
+
+// The identifier whose uniqueness a write broke, if any ("email", "login" or "phone").
+using Conflict = std::optional<std::string>;
+
+class UserStore {
+ public:
+  virtual ~UserStore() = default;
+  virtual Conflict insert(const User& user, const std::optional<std::string>& password_hash) = 0;
+  virtual std::optional<User> find(std::string_view project_id, std::string_view user_id) = 0;
+  // `key` is the normalized identifier (see identifier_key()).
+  virtual std::optional<User> find_by_identifier(std::string_view project_id, IdentifierKind kind,
+                                                 std::string_view key) = 0;
+  // The privileged read: only credential checks call it.
+  virtual std::optional<std::string> password_hash(std::string_view user_id) = 0;
+  // Writes every profile field and flag of `user`, and its updated_at.
+  virtual Conflict update(const User& user) = 0;
+  virtual void set_password_hash(std::string_view user_id, const std::optional<std::string>& hash,
+                                 Timestamp updated_at) = 0;
+  virtual void touch(std::string_view user_id, Timestamp last_request_at) = 0;
+  virtual bool remove(std::string_view project_id, std::string_view user_id) = 0;
+};
+
+}  // namespace tessera::identity

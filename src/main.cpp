@@ -1,0 +1,140 @@
+// The tessera command: serve, migrate, project create|list, version.
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <thread>
+
+#include "api/app.hpp"
+#include "core/config.hpp"
+#include "core/log.hpp"
+#include "crypto/random.hpp"
+#include "http/server.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+#ifndef TESSERA_VERSION
+#define TESSERA_VERSION "0.0.0"
+#endif
+
+using namespace tessera;
+
+namespace {
+
+struct Options {
+  std::optional<std::string> config_path;
+  std::optional<std::string> data_dir;
+  std::optional<std::string> listen;
+};
+
+Config load(const Options& o) {
+  auto config = load_config(o.config_path);
+  if (!config) throw std::runtime_error(config.error().message);
+  if (o.data_dir) config->store.data_dir = *o.data_dir;
+  if (o.listen) config->server.listen = *o.listen;
+  log::set_level(config->log.level);
+  return std::move(*config);
+}
+
+std::unique_ptr<store::sqlite::SqliteStore> open_store(const Config& config) {
+  auto store = std::make_unique<store::sqlite::SqliteStore>(config.store.data_dir, config.store.synchronous);
+  store->migrate();
+  return store;
+}
+
+void ensure_default_project(projects::ProjectService& projects) {
+  if (projects.count() > 0) return;
+  auto created = projects.create("default", "Default project");
+  if (created) log::info("project created", {{"alias", "default"}, {"id", created->id}});
+}
+
+int serve(const Options& o) {
+  Config config = load(o);
+  SystemClock clock;
+  auto store = open_store(config);
+  api::App app(config, std::move(store), clock);
+  ensure_default_project(app.projects());
+  http::Server server(config.server, app.router(), app.metrics(), config.log.requests);
+  std::string address = server.bind();
+  unsigned threads = config.server.threads ? config.server.threads : std::max(1u, std::thread::hardware_concurrency());
+  log::info("listening", {{"address", address}, {"data_dir", config.store.data_dir}, {"version", TESSERA_VERSION}},
+            {{"threads", threads}});
+  server.run(threads);
+  log::info("stopped");
+  return 0;
+}
+
+int migrate(const Options& o) {
+  Config config = load(o);
+  store::sqlite::SqliteStore store(config.store.data_dir, config.store.synchronous);
+  int applied = store.migrate();
+  std::cout << "migrations applied: " << applied << "\n";
+  return 0;
+}
+
+int project_create(const Options& o, const std::string& alias, const std::string& name) {
+  Config config = load(o);
+  auto store = open_store(config);
+  SystemClock clock;
+  projects::ProjectService projects(*store, clock);
+  ensure_default_project(projects);
+  auto created = projects.create(alias, name);
+  if (!created) {
+    std::cerr << "error: " << created.error().message;
+    for (auto& f : created.error().fields) std::cerr << " (" << f.field << " " << f.detail << ")";
+    std::cerr << "\n";
+    return 1;
+  }
+  std::cout << created->id << " " << created->alias << "\n";
+  return 0;
+}
+
+int project_list(const Options& o) {
+  Config config = load(o);
+  auto store = open_store(config);
+  SystemClock clock;
+  projects::ProjectService projects(*store, clock);
+  for (auto& p : projects.list()) std::cout << p->id << " " << p->alias << " " << p->name << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  crypto::init();
+  CLI::App cli{"Tessera: user management and authentication server"};
+  cli.require_subcommand(1);
+  Options o;
+  auto add_common = [&o](CLI::App* cmd) {
+    cmd->add_option("--config", o.config_path, "Path to tessera.toml");
+    cmd->add_option("--data-dir", o.data_dir, "Directory of the embedded database (overrides [store] data_dir)");
+  };
+  auto* serve_cmd = cli.add_subcommand("serve", "Run the HTTP server");
+  add_common(serve_cmd);
+  serve_cmd->add_option("--listen", o.listen, "HOST:PORT to listen on (port 0 picks a free one)");
+  auto* migrate_cmd = cli.add_subcommand("migrate", "Apply pending database migrations");
+  add_common(migrate_cmd);
+  auto* project_cmd = cli.add_subcommand("project", "Manage projects (tenants)");
+  project_cmd->require_subcommand(1);
+  std::string alias, name;
+  auto* create_cmd = project_cmd->add_subcommand("create", "Create a project");
+  add_common(create_cmd);
+  create_cmd->add_option("--alias", alias, "Short name used in X-Tessera-Project")->required();
+  create_cmd->add_option("--name", name, "Display name");
+  auto* list_cmd = project_cmd->add_subcommand("list", "List projects");
+  add_common(list_cmd);
+  auto* version_cmd = cli.add_subcommand("version", "Print the version");
+  CLI11_PARSE(cli, argc, argv);
+
+  try {
+    if (*serve_cmd) return serve(o);
+    if (*migrate_cmd) return migrate(o);
+    if (*create_cmd) return project_create(o, alias, name);
+    if (*list_cmd) return project_list(o);
+    if (*version_cmd) {
+      std::cout << "tessera " << TESSERA_VERSION << "\n";
+      return 0;
+    }
+  } catch (const std::exception& e) {
+    log::error("fatal", {{"error", e.what()}});
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,78 @@
+#include "projects/project_service.hpp"
+
+#include "core/uuid.hpp"
+#include "store/store.hpp"
+
+namespace tessera::projects {
+
+namespace {
+// How stale the in-memory copy may be: normally, and when a lookup missed (a miss may be a new project).
+constexpr Micros kMaxSnapshotAge = std::chrono::seconds(5);
+constexpr Micros kMaxSnapshotAgeOnMiss = std::chrono::seconds(1);
+}
+
+bool valid_project_alias(std::string_view alias) {
+  if (alias.empty() || alias.size() > 64) return false;
+  for (size_t i = 0; i < alias.size(); ++i) {
+    char c = alias[i];
+    bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    if (!alnum && (i == 0 || (c != '-' && c != '_'))) return false;
+  }
+  return true;
+}
+
+ProjectService::ProjectService(store::Store& store, const Clock& clock) : store_(store), clock_(clock) {}
+
+Result<Project> ProjectService::create(std::string_view alias, std::string_view name) {
+  if (!valid_project_alias(alias))
+    return fail(Error::validation({{"alias", "format", "must be 1-64 characters of a-z, 0-9, '-' or '_'"}}));
+  Project p;
+  p.id = make_uuid_v7(clock_.now());
+  p.alias = alias;
+  p.name = name.empty() ? std::string(alias) : std::string(name);
+  p.created_at = clock_.now();
+  bool inserted = store_.write([&](store::Repositories& r) { return r.projects.insert(p); });
+  if (!inserted) return fail(Error::conflict("project_alias_taken", "A project with this alias exists."));
+  snapshot(Micros(0));
+  return p;
+}
+
+std::shared_ptr<const ProjectService::Snapshot> ProjectService::snapshot(Micros max_age) {
+  {
+    std::shared_lock lock(mutex_);
+    if (snapshot_ && clock_.now() - snapshot_->loaded_at < max_age) return snapshot_;
+  }
+  std::lock_guard reload(reload_mutex_);
+  auto fresh = std::make_shared<Snapshot>();
+  fresh->loaded_at = clock_.now();
+  for (auto& p : store_.read([](store::Repositories& r) { return r.projects.list(); }))
+    fresh->all.push_back(std::make_shared<const Project>(std::move(p)));
+  std::unique_lock lock(mutex_);
+  snapshot_ = fresh;
+  return snapshot_;
+}
+
+std::vector<ProjectPtr> ProjectService::list() { return snapshot(Micros(0))->all; }
+
+ProjectPtr ProjectService::find(std::string_view key) {
+  for (Micros max_age : {kMaxSnapshotAge, kMaxSnapshotAgeOnMiss}) {
+    for (auto& p : snapshot(max_age)->all)
+      if (p->id == key || p->alias == key) return p;
+  }
+  return nullptr;
+}
+
+ProjectPtr ProjectService::find_by_id(std::string_view id) {
+  for (auto& p : snapshot(kMaxSnapshotAge)->all)
+    if (p->id == id) return p;
+  return find(id);
+}
+
+ProjectPtr ProjectService::only() {
+  auto snap = snapshot(kMaxSnapshotAge);
+  return snap->all.size() == 1 ? snap->all.front() : nullptr;
+}
+
+size_t ProjectService::count() { return snapshot(kMaxSnapshotAge)->all.size(); }
+
+}  // namespace tessera::projects

@@ -1,0 +1,56 @@
+// Projects and how a request finds its own: an in-memory directory of all projects, refreshed from the
+// store when a name is not found or the copy is older than a few seconds (projects change rarely, and
+// may be created by the CLI while the server runs).
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "projects/project.hpp"
+
+namespace tessera::store {
+class Store;
+}
+
+namespace tessera::projects {
+
+using ProjectPtr = std::shared_ptr<const Project>;
+
+class ProjectService {
+ public:
+  ProjectService(store::Store& store, const Clock& clock);
+
+  Result<Project> create(std::string_view alias, std::string_view name);
+  std::vector<ProjectPtr> list();
+  // By id or alias.
+  ProjectPtr find(std::string_view id_or_alias);
+  ProjectPtr find_by_id(std::string_view id);
+  // The project when exactly one exists; null otherwise.
+  ProjectPtr only();
+  size_t count();
+
+ private:
+  struct Snapshot {
+    std::vector<ProjectPtr> all;
+    Timestamp loaded_at;
+  };
+  std::shared_ptr<const Snapshot> snapshot(Micros max_age);
+
+  store::Store& store_;
+  const Clock& clock_;
+  std::mutex reload_mutex_;
+  std::shared_mutex mutex_;
+  std::shared_ptr<const Snapshot> snapshot_;
+};
+
+// Aliases: 1 to 64 of a-z, 0-9, '-', '_', starting with a letter or digit.
+bool valid_project_alias(std::string_view alias);
+
+}  // namespace tessera::projects

@@ -1,0 +1,115 @@
+#include "session/session_service.hpp"
+
+#include "core/uuid.hpp"
+#include "crypto/token.hpp"
+#include "store/store.hpp"
+
+namespace tessera::session {
+
+Micros slide_write_interval(Micros idle_timeout) {
+  return std::min<Micros>(std::chrono::minutes(1), idle_timeout / 10);
+}
+
+SessionService::SessionService(store::Store& store, const Clock& clock, const SessionConfig& config)
+    : store_(store), clock_(clock), config_(config), cache_(config.cache_size) {}
+
+Micros SessionService::idle_timeout(const projects::Project& p) const {
+  return p.session_idle_timeout.value_or(config_.idle_timeout);
+}
+Micros SessionService::lifetime(const projects::Project& p) const {
+  return p.session_lifetime.value_or(config_.lifetime);
+}
+
+IssuedSession SessionService::issue(const projects::Project& project, const std::string& user_id,
+                                    const ClientInfo& client) {
+  Timestamp now = clock_.now();
+  IssuedSession out;
+  out.token = crypto::make_token(crypto::kSessionTokenPrefix);
+  Session& s = out.session;
+  s.id = make_uuid_v7(now);
+  s.project_id = project.id;
+  s.user_id = user_id;
+  s.token_hash = crypto::token_hash(out.token);
+  s.created_at = now;
+  s.expires_at = now + lifetime(project);
+  s.idle_expires_at = std::min(now + idle_timeout(project), s.expires_at);
+  s.last_used_at = now;
+  s.ip = client.ip.substr(0, 64);
+  s.user_agent = client.user_agent.substr(0, 512);
+  store_.write([&](store::Repositories& r) {
+    r.sessions.insert(s);
+    r.users.touch(user_id, now);  // signing in is a request too
+  });
+  if (on_user_touched_) on_user_touched_(user_id);
+  cache_.put(s.token_hash, std::make_shared<const LiveSession>(s));
+  return out;
+}
+
+Result<LiveSessionPtr> SessionService::authenticate(std::string_view token, const projects::Project* project_hint) {
+  if (!crypto::token_well_formed(token, crypto::kSessionTokenPrefix))
+    return fail(Error::unauthorized("invalid_token", "The access token is not valid."));
+  std::string hash = crypto::token_hash(token);
+  LiveSessionPtr live = cache_.get(hash);
+  if (!live) {
+    auto row = store_.read([&](store::Repositories& r) { return r.sessions.find_by_token_hash(hash); });
+    if (!row) return fail(Error::unauthorized("invalid_token", "The access token is not valid."));
+    live = std::make_shared<const LiveSession>(std::move(*row));
+    cache_.put(hash, live);
+  }
+  const Session& s = live->row;
+  Timestamp now = clock_.now();
+  int64_t now_us = to_micros(now);
+  if (now >= s.expires_at || now_us >= live->idle_expires_at_us.load(std::memory_order_relaxed)) {
+    cache_.erase(hash);
+    return fail(Error::unauthorized("session_expired", "The session has expired; sign in again."));
+  }
+  std::shared_ptr<const projects::Project> owned;
+  if (!project_hint || project_hint->id != s.project_id) {
+    owned = project_lookup_ ? project_lookup_(s.project_id) : nullptr;
+    project_hint = owned.get();
+  }
+  Micros idle = project_hint ? idle_timeout(*project_hint) : config_.idle_timeout;
+  int64_t new_idle = to_micros(std::min(now + idle, s.expires_at));
+  live->idle_expires_at_us.store(new_idle, std::memory_order_relaxed);
+
+  int64_t persisted = live->persisted_at_us.load(std::memory_order_relaxed);
+  if (now_us - persisted >= slide_write_interval(idle).count() &&
+      live->persisted_at_us.compare_exchange_strong(persisted, now_us)) {
+    store_.write([&](store::Repositories& r) {
+      r.sessions.touch(s.id, from_micros(new_idle), now);
+      r.users.touch(s.user_id, now);
+    });
+    if (on_user_touched_) on_user_touched_(s.user_id);
+  }
+  return live;
+}
+
+std::vector<Session> SessionService::list(const std::string& user_id, size_t limit,
+                                          std::optional<std::string_view> before_id) {
+  auto rows = store_.read([&](store::Repositories& r) { return r.sessions.list_for_user(user_id, limit, before_id); });
+  // The stored idle expiry lags the live one by up to one write interval; report the live value.
+  for (auto& row : rows)
+    if (auto live = cache_.get(row.token_hash)) row.idle_expires_at = from_micros(live->idle_expires_at_us.load());
+  return rows;
+}
+
+Status SessionService::revoke(const std::string& user_id, const std::string& session_id) {
+  auto hash = store_.write([&](store::Repositories& r) { return r.sessions.remove(user_id, session_id); });
+  if (!hash) return fail(Error::not_found("session_not_found", "No such session."));
+  cache_.erase(*hash);
+  return {};
+}
+
+void SessionService::forget(const std::vector<std::string>& token_hashes) {
+  for (auto& h : token_hashes) cache_.erase(h);
+}
+
+uint64_t SessionService::remove_expired() {
+  return store_.write([&](store::Repositories& r) { return r.sessions.remove_expired(clock_.now()); });
+}
+
+uint64_t SessionService::count_active() {
+  return store_.read([&](store::Repositories& r) { return r.sessions.count_active(clock_.now()); });
+}
+
+}  // namespace tessera::session

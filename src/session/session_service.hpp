@@ -1,0 +1,88 @@
+// Sessions: opaque tokens whose hash is stored; an idle expiry that slides with use, capped by an
+// absolute lifetime. Validation is one hash plus a cache hit (or one indexed lookup); the slide is
+// written at most once a minute (or a tenth of the idle timeout, if shorter) per session.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/bounded_cache.hpp"
+#include "core/clock.hpp"
+#include "core/config.hpp"
+#include "core/error.hpp"
+#include "identity/user.hpp"
+#include "projects/project.hpp"
+#include "session/session.hpp"
+
+namespace tessera::store {
+class Store;
+}
+
+namespace tessera::session {
+
+// A session as held in memory: the stored row plus its sliding state, shared between requests.
+struct LiveSession {
+  Session row;
+  mutable std::atomic<int64_t> idle_expires_at_us;
+  mutable std::atomic<int64_t> persisted_at_us;  // when the slide was last written
+  explicit LiveSession(Session s)
+      : row(std::move(s)), idle_expires_at_us(to_micros(row.idle_expires_at)), persisted_at_us(to_micros(row.last_used_at)) {}
+};
+using LiveSessionPtr = std::shared_ptr<const LiveSession>;
+
+struct IssuedSession {
+  Session session;
+  std::string token;  // shown once, never stored
+};
+
+struct ClientInfo {
+  std::string ip;
+  std::string user_agent;
+};
+
+class SessionService {
+ public:
+  SessionService(store::Store& store, const Clock& clock, const SessionConfig& config);
+
+  IssuedSession issue(const projects::Project& project, const std::string& user_id, const ClientInfo& client);
+
+  // Validates a token and slides its idle expiry. 401 invalid_token / session_expired.
+  Result<LiveSessionPtr> authenticate(std::string_view token, const projects::Project* project_hint = nullptr);
+
+  std::vector<Session> list(const std::string& user_id, size_t limit, std::optional<std::string_view> before_id);
+  Status revoke(const std::string& user_id, const std::string& session_id);
+
+  // Drop revoked sessions from the cache; callers that delete session rows in their own transaction
+  // (password change, user deletion) pass the removed hashes here after committing.
+  void forget(const std::vector<std::string>& token_hashes);
+
+  // Effective timeouts of a project.
+  Micros idle_timeout(const projects::Project& project) const;
+  Micros lifetime(const projects::Project& project) const;
+
+  uint64_t remove_expired();
+  uint64_t count_active();
+
+  // Called with a user id whenever its last_request_at is written, so user caches can drop it.
+  void on_user_touched(std::function<void(const std::string&)> callback) { on_user_touched_ = std::move(callback); }
+  // How effective timeouts are found for a session's project.
+  void set_project_lookup(std::function<std::shared_ptr<const projects::Project>(const std::string&)> lookup) {
+    project_lookup_ = std::move(lookup);
+  }
+
+ private:
+  store::Store& store_;
+  const Clock& clock_;
+  SessionConfig config_;
+  BoundedCache<LiveSession> cache_;
+  std::function<void(const std::string&)> on_user_touched_;
+  std::function<std::shared_ptr<const projects::Project>(const std::string&)> project_lookup_;
+};
+
+// How often the sliding expiry is written for an idle timeout: once a minute, or a tenth of it if shorter.
+Micros slide_write_interval(Micros idle_timeout);
+
+}  // namespace tessera::session

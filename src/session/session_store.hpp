@@ -1,0 +1,30 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "session/session.hpp"
+
+namespace tessera::session {
+
+class SessionStore {
+ public:
+  virtual ~SessionStore() = default;
+  virtual void insert(const Session& session) = 0;
+  virtual std::optional<Session> find_by_token_hash(std::string_view token_hash) = 0;
+  // Newest first; `before_id` continues a page (ids are time-ordered UUIDv7).
+  virtual std::vector<Session> list_for_user(std::string_view user_id, size_t limit,
+                                             std::optional<std::string_view> before_id) = 0;
+  // Return the token hashes removed, so caches can forget them.
+  virtual std::optional<std::string> remove(std::string_view user_id, std::string_view session_id) = 0;
+  virtual std::vector<std::string> remove_for_user(std::string_view user_id,
+                                                   std::optional<std::string_view> except_session_id) = 0;
+  virtual void touch(std::string_view session_id, Timestamp idle_expires_at, Timestamp last_used_at) = 0;
+  virtual uint64_t remove_expired(Timestamp now) = 0;
+  virtual uint64_t count_active(Timestamp now) = 0;
+};
+
+}  // namespace tessera::session

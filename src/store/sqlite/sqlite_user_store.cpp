@@ -1,0 +1,139 @@
+#include "store/sqlite/sqlite_user_store.hpp"
+
+#include <boost/json.hpp>
+
+#include "identity/identifiers.hpp"
+
+namespace tessera::store::sqlite {
+
+using identity::Conflict;
+using identity::User;
+
+namespace {
+
+#define USER_COLUMNS                                                                                      \
+  "id, project_id, email, login, phone, full_name, external_id, tags, data, avatar_url, active, "      \
+  "email_verified, is_guest, password_hash IS NOT NULL, created_at, updated_at, last_request_at"
+
+User read_user(const Statement& s) {
+  User u;
+  u.id = s.text(0);
+  u.project_id = s.text(1);
+  u.email = s.optional_text(2);
+  u.login = s.optional_text(3);
+  u.phone = s.optional_text(4);
+  u.full_name = s.optional_text(5);
+  u.external_id = s.optional_text(6);
+  for (auto& tag : boost::json::parse(s.text(7)).as_array()) u.tags.emplace_back(tag.as_string());
+  u.data = boost::json::parse(s.text(8)).as_object();
+  u.avatar_url = s.optional_text(9);
+  u.active = s.boolean(10);
+  u.email_verified = s.boolean(11);
+  u.is_guest = s.boolean(12);
+  u.has_password = s.boolean(13);
+  u.created_at = s.time(14);
+  u.updated_at = s.time(15);
+  u.last_request_at = s.optional_time(16);
+  return u;
+}
+
+std::string tags_json(const User& u) {
+  boost::json::array a;
+  for (auto& t : u.tags) a.emplace_back(t);
+  return boost::json::serialize(a);
+}
+
+std::optional<std::string> key_of(const std::optional<std::string>& v, identity::IdentifierKind kind) {
+  if (!v) return std::nullopt;
+  return identity::identifier_key(kind, *v);
+}
+
+// Names the identifier from SQLite's "UNIQUE constraint failed: users.project_id, users.email_key".
+Conflict conflict_from(const std::optional<std::string>& message) {
+  if (!message) return std::nullopt;
+  if (message->find("email_key") != std::string::npos) return "email";
+  if (message->find("login_key") != std::string::npos) return "login";
+  if (message->find("phone") != std::string::npos) return "phone";
+  return "id";
+}
+
+}  // namespace
+
+Conflict SqliteUserStore::insert(const User& u, const std::optional<std::string>& password_hash) {
+  auto st = conn_.prepare(
+      "INSERT INTO users (id, project_id, email, email_key, login, login_key, phone, full_name, external_id, "
+      "tags, data, avatar_url, active, email_verified, is_guest, password_hash, created_at, updated_at, "
+      "last_request_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)");
+  st.bind(1, u.id).bind(2, u.project_id).bind(3, u.email).bind(4, key_of(u.email, identity::IdentifierKind::email));
+  st.bind(5, u.login).bind(6, key_of(u.login, identity::IdentifierKind::login)).bind(7, u.phone);
+  st.bind(8, u.full_name).bind(9, u.external_id).bind(10, tags_json(u)).bind(11, boost::json::serialize(u.data));
+  st.bind(12, u.avatar_url).bind(13, u.active).bind(14, u.email_verified).bind(15, u.is_guest);
+  st.bind(16, password_hash).bind(17, u.created_at).bind(18, u.updated_at).bind(19, u.last_request_at);
+  return conflict_from(st.run_unique());
+}
+
+std::optional<User> SqliteUserStore::find(std::string_view project_id, std::string_view user_id) {
+  auto st = conn_.prepare("SELECT " USER_COLUMNS " FROM users WHERE id = ?1 AND project_id = ?2");
+  st.bind(1, user_id).bind(2, project_id);
+  if (!st.step()) return std::nullopt;
+  return read_user(st);
+}
+
+std::optional<User> SqliteUserStore::find_by_identifier(std::string_view project_id, identity::IdentifierKind kind,
+                                                        std::string_view key) {
+  const char* sql = nullptr;
+  switch (kind) {
+    case identity::IdentifierKind::email:
+      sql = "SELECT " USER_COLUMNS " FROM users WHERE project_id = ?1 AND email_key = ?2";
+      break;
+    case identity::IdentifierKind::login:
+      sql = "SELECT " USER_COLUMNS " FROM users WHERE project_id = ?1 AND login_key = ?2";
+      break;
+    case identity::IdentifierKind::phone:
+      sql = "SELECT " USER_COLUMNS " FROM users WHERE project_id = ?1 AND phone = ?2";
+      break;
+  }
+  auto st = conn_.prepare(sql);
+  st.bind(1, project_id).bind(2, key);
+  if (!st.step()) return std::nullopt;
+  return read_user(st);
+}
+
+std::optional<std::string> SqliteUserStore::password_hash(std::string_view user_id) {
+  auto st = conn_.prepare("SELECT password_hash FROM users WHERE id = ?1");
+  st.bind(1, user_id);
+  if (!st.step()) return std::nullopt;
+  return st.optional_text(0);
+}
+
+Conflict SqliteUserStore::update(const User& u) {
+  auto st = conn_.prepare(
+      "UPDATE users SET email = ?3, email_key = ?4, login = ?5, login_key = ?6, phone = ?7, full_name = ?8, "
+      "external_id = ?9, tags = ?10, data = ?11, avatar_url = ?12, active = ?13, email_verified = ?14, "
+      "is_guest = ?15, updated_at = ?16 WHERE id = ?1 AND project_id = ?2");
+  st.bind(1, u.id).bind(2, u.project_id).bind(3, u.email).bind(4, key_of(u.email, identity::IdentifierKind::email));
+  st.bind(5, u.login).bind(6, key_of(u.login, identity::IdentifierKind::login)).bind(7, u.phone);
+  st.bind(8, u.full_name).bind(9, u.external_id).bind(10, tags_json(u)).bind(11, boost::json::serialize(u.data));
+  st.bind(12, u.avatar_url).bind(13, u.active).bind(14, u.email_verified).bind(15, u.is_guest);
+  st.bind(16, u.updated_at);
+  return conflict_from(st.run_unique());
+}
+
+void SqliteUserStore::set_password_hash(std::string_view user_id, const std::optional<std::string>& hash,
+                                        Timestamp updated_at) {
+  auto st = conn_.prepare("UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1");
+  st.bind(1, user_id).bind(2, hash).bind(3, updated_at).run();
+}
+
+void SqliteUserStore::touch(std::string_view user_id, Timestamp last_request_at) {
+  auto st = conn_.prepare("UPDATE users SET last_request_at = ?2 WHERE id = ?1");
+  st.bind(1, user_id).bind(2, last_request_at).run();
+}
+
+bool SqliteUserStore::remove(std::string_view project_id, std::string_view user_id) {
+  auto st = conn_.prepare("DELETE FROM users WHERE id = ?1 AND project_id = ?2");
+  st.bind(1, user_id).bind(2, project_id).run();
+  return conn_.changes() > 0;
+}
+
+}  // namespace tessera::store::sqlite

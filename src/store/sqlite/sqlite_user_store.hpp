@@ -1,0 +1,26 @@
+#pragma once
+
+#include "identity/user_store.hpp"
+#include "store/sqlite/sqlite_connection.hpp"
+
+namespace tessera::store::sqlite {
+
+class SqliteUserStore final : public identity::UserStore {
+ public:
+  explicit SqliteUserStore(Connection& conn) : conn_(conn) {}
+  identity::Conflict insert(const identity::User& user, const std::optional<std::string>& password_hash) override;
+  std::optional<identity::User> find(std::string_view project_id, std::string_view user_id) override;
+  std::optional<identity::User> find_by_identifier(std::string_view project_id, identity::IdentifierKind kind,
+                                                   std::string_view key) override;
+  std::optional<std::string> password_hash(std::string_view user_id) override;
+  identity::Conflict update(const identity::User& user) override;
+  void set_password_hash(std::string_view user_id, const std::optional<std::string>& hash,
+                         Timestamp updated_at) override;
+  void touch(std::string_view user_id, Timestamp last_request_at) override;
+  bool remove(std::string_view project_id, std::string_view user_id) override;
+
+ private:
+  Connection& conn_;
+};
+
+}  // namespace tessera::store::sqlite

@@ -1,0 +1,83 @@
+// The storage facade: domain services run their reads and writes through it, against the store
+// interfaces declared beside each domain. Backends (store/sqlite, later store/postgres) implement it.
+//
+// Expected outcomes (not found, a unique identifier taken) are return values of the store interfaces;
+// a failure of the storage itself throws StoreFailure, which ends the request as a 500.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+
+#include "core/error.hpp"
+#include "identity/user_store.hpp"
+#include "projects/project_store.hpp"
+#include "session/session_store.hpp"
+
+namespace tessera::store {
+
+struct StoreFailure : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// The stores of one transaction.
+struct Repositories {
+  projects::ProjectStore& projects;
+  identity::UserStore& users;
+  session::SessionStore& sessions;
+};
+
+namespace detail {
+template <class T>
+struct is_expected : std::false_type {};
+template <class T, class E>
+struct is_expected<std::expected<T, E>> : std::true_type {};
+}  // namespace detail
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Runs fn(Repositories&) outside a write transaction; for reads.
+  template <class F>
+  auto read(F&& fn) {
+    return run(false, std::forward<F>(fn));
+  }
+  // Runs fn(Repositories&) in one transaction. It commits unless fn throws or returns an error
+  // (a std::expected without a value), so a failed step never leaves half a change behind.
+  template <class F>
+  auto write(F&& fn) {
+    return run(true, std::forward<F>(fn));
+  }
+
+  // True when the storage answers (for /readyz).
+  virtual bool ping() = 0;
+
+ protected:
+  // Calls body once; commits a write when body returns true.
+  virtual void transact(bool write, const std::function<bool(Repositories&)>& body) = 0;
+
+ private:
+  template <class F>
+  auto run(bool write, F&& fn) {
+    using R = std::invoke_result_t<F, Repositories&>;
+    if constexpr (std::is_void_v<R>) {
+      transact(write, [&](Repositories& r) {
+        fn(r);
+        return true;
+      });
+    } else {
+      std::optional<R> out;
+      transact(write, [&](Repositories& r) {
+        out.emplace(fn(r));
+        if constexpr (detail::is_expected<R>::value) return out->has_value();
+        return true;
+      });
+      return std::move(*out);
+    }
+  }
+};
+
+}  // namespace tessera::store
