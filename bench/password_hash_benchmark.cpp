@@ -29,8 +29,8 @@ void BM_Argon2idHash(benchmark::State& state) {
     std::string stored = h.hash(password);
     benchmark::DoNotOptimize(stored);
   }
-  state.counters["memory_kib"] = h.params().memory_kib;
-  state.counters["iterations"] = h.params().iterations;
+  state.counters["argon2_m_kib"] = h.params().memory_kib;
+  state.counters["argon2_t"] = h.params().iterations;
 }
 BENCHMARK(BM_Argon2idHash)->Unit(benchmark::kMillisecond)->UseRealTime();
 

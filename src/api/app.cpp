@@ -22,7 +22,7 @@ App::App(Config config, std::unique_ptr<store::Store> store, const Clock& clock)
       projects_(*store_, clock_),
       sessions_(*store_, clock_, config_.session),
       users_(*store_, clock_, hasher_, sessions_, config_.session.cache_size) {
-  sessions_.set_project_lookup([this](const std::string& id) { return projects_.find_by_id(id); });
+  sessions_.set_project_lookup([this](const std::string& id) { return projects_.find(id); });
   sessions_.on_user_touched([this](const std::string& id) { users_.forget(id); });
 
   register_operations_routes(router_, *this);

@@ -62,7 +62,7 @@ Result<Caller> authenticate(App& app, const http::RequestContext& ctx) {
   Caller caller;
   caller.session = *session;
   const auto& row = caller.session->row;
-  caller.project = app.projects().find_by_id(row.project_id);
+  caller.project = app.projects().find(row.project_id);
   caller.user = app.users().get(row.project_id, row.user_id);
   if (!caller.project || !caller.user) return fail(Error::unauthorized("invalid_token", "The access token is not valid."));
   if (!caller.user->active) return fail(Error::forbidden("user_inactive", "This account is suspended."));

@@ -192,7 +192,7 @@ asio::awaitable<void> Server::serve(std::shared_ptr<Connection> conn) {
     std::optional<Error> refused;
     if (hec) {
       if (hec == beast_http::error::end_of_stream || hec == asio::error::operation_aborted ||
-          hec == beast::error::timeout || hec == asio::error::connection_reset || buffer.size() == 0)
+          hec == beast::error::timeout || hec == asio::error::connection_reset)
         break;
       refused = read_error(hec);
     }

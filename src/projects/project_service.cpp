@@ -12,7 +12,7 @@ constexpr Micros kMaxSnapshotAgeOnMiss = std::chrono::seconds(1);
 }
 
 bool valid_project_alias(std::string_view alias) {
-  if (alias.empty() || alias.size() > 64) return false;
+  if (alias.empty() || alias.size() > 64 || is_uuid(alias)) return false;  // ids and aliases share one namespace
   for (size_t i = 0; i < alias.size(); ++i) {
     char c = alias[i];
     bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
@@ -25,7 +25,7 @@ ProjectService::ProjectService(store::Store& store, const Clock& clock) : store_
 
 Result<Project> ProjectService::create(std::string_view alias, std::string_view name) {
   if (!valid_project_alias(alias))
-    return fail(Error::validation({{"alias", "format", "must be 1-64 characters of a-z, 0-9, '-' or '_'"}}));
+    return fail(Error::validation({{"alias", "format", "must be 1-64 characters of a-z, 0-9, '-' or '_', and not a UUID"}}));
   Project p;
   p.id = make_uuid_v7(clock_.now());
   p.alias = alias;
@@ -45,8 +45,12 @@ std::shared_ptr<const ProjectService::Snapshot> ProjectService::snapshot(Micros 
   std::lock_guard reload(reload_mutex_);
   auto fresh = std::make_shared<Snapshot>();
   fresh->loaded_at = clock_.now();
-  for (auto& p : store_.read([](store::Repositories& r) { return r.projects.list(); }))
-    fresh->all.push_back(std::make_shared<const Project>(std::move(p)));
+  for (auto& p : store_.read([](store::Repositories& r) { return r.projects.list(); })) {
+    auto project = std::make_shared<const Project>(std::move(p));
+    fresh->all.push_back(project);
+    fresh->by_key.emplace(project->id, project);
+    fresh->by_key.emplace(project->alias, project);
+  }
   std::unique_lock lock(mutex_);
   snapshot_ = fresh;
   return snapshot_;
@@ -55,17 +59,8 @@ std::shared_ptr<const ProjectService::Snapshot> ProjectService::snapshot(Micros 
 std::vector<ProjectPtr> ProjectService::list() { return snapshot(Micros(0))->all; }
 
 ProjectPtr ProjectService::find(std::string_view key) {
-  for (Micros max_age : {kMaxSnapshotAge, kMaxSnapshotAgeOnMiss}) {
-    for (auto& p : snapshot(max_age)->all)
-      if (p->id == key || p->alias == key) return p;
-  }
-  return nullptr;
-}
-
-ProjectPtr ProjectService::find_by_id(std::string_view id) {
-  for (auto& p : snapshot(kMaxSnapshotAge)->all)
-    if (p->id == id) return p;
-  return find(id);
+  if (auto p = snapshot(kMaxSnapshotAge)->find(key)) return p;
+  return snapshot(kMaxSnapshotAgeOnMiss)->find(key);
 }
 
 ProjectPtr ProjectService::only() {

@@ -9,6 +9,7 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -31,7 +32,6 @@ class ProjectService {
   std::vector<ProjectPtr> list();
   // By id or alias.
   ProjectPtr find(std::string_view id_or_alias);
-  ProjectPtr find_by_id(std::string_view id);
   // The project when exactly one exists; null otherwise.
   ProjectPtr only();
   size_t count();
@@ -39,7 +39,12 @@ class ProjectService {
  private:
   struct Snapshot {
     std::vector<ProjectPtr> all;
+    std::unordered_map<std::string, ProjectPtr> by_key;  // ids and aliases (they cannot collide: aliases are no UUIDs)
     Timestamp loaded_at;
+    ProjectPtr find(std::string_view key) const {
+      auto it = by_key.find(std::string(key));
+      return it == by_key.end() ? nullptr : it->second;
+    }
   };
   std::shared_ptr<const Snapshot> snapshot(Micros max_age);
 
@@ -50,7 +55,7 @@ class ProjectService {
   std::shared_ptr<const Snapshot> snapshot_;
 };
 
-// Aliases: 1 to 64 of a-z, 0-9, '-', '_', starting with a letter or digit.
+// Aliases: 1 to 64 of a-z, 0-9, '-', '_', starting with a letter or digit, and not shaped like an id.
 bool valid_project_alias(std::string_view alias);
 
 }  // namespace tessera::projects
