@@ -2,7 +2,7 @@
 // corpus, then a bounded number of deterministic mutations of them. It runs in CTest on every build
 // (and under ASan/UBSan with -DTESSERA_SANITIZE=ON); the same targets link with -fsanitize=fuzzer
 // or AFL++ for open-ended, coverage-guided runs.
-//   usage: fuzz_TARGET CORPUS_DIR [ITERATIONS]
+//   usage: fuzz_TARGET CORPUS_DIR|FILE [ITERATIONS]
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -63,9 +63,14 @@ int main(int argc, char** argv) {
   }
   long iterations = argc > 2 ? std::atol(argv[2]) : 300000;
   std::vector<std::string> corpus;
-  for (auto& entry : std::filesystem::directory_iterator(argv[1])) {
-    std::ifstream in(entry.path(), std::ios::binary);
+  auto read = [&corpus](const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
     corpus.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  };
+  if (std::filesystem::is_directory(argv[1])) {
+    for (auto& entry : std::filesystem::directory_iterator(argv[1])) read(entry.path());
+  } else {
+    read(argv[1]);  // one input, as AFL++ passes it
   }
   if (corpus.empty()) corpus.emplace_back();
   for (auto& input : corpus) LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(input.data()), input.size());
