@@ -161,10 +161,11 @@ Result<User> UserService::create_guest(const projects::Project& project) {
 
 std::shared_ptr<const User> UserService::get(const std::string& project_id, const std::string& user_id) {
   if (auto cached = cache_.get(user_id); cached && cached->project_id == project_id) return cached;
+  uint64_t epoch = cache_.epoch();
   auto user = store_.read([&](store::Repositories& r) { return r.users.find(project_id, user_id); });
   if (!user) return nullptr;
   auto shared = std::make_shared<const User>(std::move(*user));
-  cache_.put(user_id, shared);
+  cache_.fill(user_id, shared, epoch);
   return shared;
 }
 

@@ -51,10 +51,11 @@ Result<LiveSessionPtr> SessionService::authenticate(std::string_view token, cons
   std::string hash = crypto::token_hash(token);
   LiveSessionPtr live = cache_.get(hash);
   if (!live) {
+    uint64_t epoch = cache_.epoch();
     auto row = store_.read([&](store::Repositories& r) { return r.sessions.find_by_token_hash(hash); });
     if (!row) return fail(Error::unauthorized("invalid_token", "The access token is not valid."));
     live = std::make_shared<const LiveSession>(std::move(*row));
-    cache_.put(hash, live);
+    cache_.fill(hash, live, epoch);
   }
   const Session& s = live->row;
   Timestamp now = clock_.now();
