@@ -27,10 +27,10 @@ HandlerResult sign_up(App& app, RequestContext& ctx) {
   in.external_id = f.string("external_id");
   in.tags = f.string_array("tags");
   in.data = f.object("data");
-  if (auto ok = f.finish(); !ok) co_return fail(ok.error());
+  // The domain's rules run here too, so one answer names every offending field and a malformed
+  // request never waits for (or occupies) the hashing pool.
+  if (auto ok = f.finish(identity::validate_sign_up(in)); !ok) co_return fail(ok.error());
   CO_TRY(project, resolve_project(app, ctx, body));
-  // Cheap checks first, so a malformed request never waits for (or occupies) the hashing pool.
-  if (auto errors = identity::validate_sign_up(in); !errors.empty()) co_return fail(Error::validation(std::move(errors)));
   auto user = co_await app.hashing([&] { return app.users().sign_up(*project, in); });
   if (!user) co_return fail(user.error());
   auto issued = app.sessions().issue(*project, user->id, client_info(ctx));

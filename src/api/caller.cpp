@@ -74,12 +74,16 @@ Result<Caller> authenticate(App& app, const http::RequestContext& ctx) {
 
 Result<projects::ProjectPtr> resolve_project(App& app, const http::RequestContext& ctx, const boost::json::object& body) {
   std::string_view named = ctx.header("X-Tessera-Project");
-  if (named.empty()) {
-    if (auto it = body.find("project"); it != body.end()) {
-      if (!it->value().is_string())
-        return fail(Error::validation({{"project", "type", "must be a string (a project id or alias)"}}));
-      named = it->value().as_string();
+  if (auto it = body.find("project"); it != body.end()) {
+    if (!it->value().is_string())
+      return fail(Error::validation({{"project", "type", "must be a string (a project id or alias)"}}));
+    std::string_view in_body = it->value().as_string();
+    if (!named.empty() && in_body != named) {
+      auto a = app.projects().find(named), b = app.projects().find(in_body);
+      if (!a || a != b)
+        return fail(Error::bad_request("project_mismatch", "X-Tessera-Project and the \"project\" field name different projects."));
     }
+    if (named.empty()) named = in_body;
   }
   if (!named.empty()) {
     auto project = app.projects().find(named);
@@ -89,7 +93,7 @@ Result<projects::ProjectPtr> resolve_project(App& app, const http::RequestContex
   if (auto only = app.projects().only()) return only;
   return fail(Error::bad_request(
       "project_required",
-      "This server hosts several projects: name one with the X-Tessera-Project header or a \"project\" body field "
+      "This request needs a project: name one with the X-Tessera-Project header or a \"project\" body field "
       "(its id or alias)."));
 }
 

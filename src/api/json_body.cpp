@@ -1,5 +1,6 @@
 #include "api/json_body.hpp"
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 
 namespace tessera::api {
@@ -102,7 +103,7 @@ void JsonFields::require(std::string_view name, bool present) {
   if (!present && !has_type_error) errors_.push_back({std::string(name), "required", "is required"});
 }
 
-Status JsonFields::finish() const {
+Status JsonFields::finish(std::vector<FieldError> rule_errors) const {
   std::vector<FieldError> unknown;
   for (auto& [key, value] : object_)
     if (!known_.contains(std::string_view(key))) unknown.push_back({std::string(key), "unknown_field", "is not a field of this request"});
@@ -111,7 +112,12 @@ Status JsonFields::finish() const {
     e.fields = std::move(unknown);
     return fail(std::move(e));
   }
-  if (!errors_.empty()) return fail(Error::validation(errors_));
+  std::vector<FieldError> errors = errors_;
+  for (auto& e : rule_errors) {
+    bool field_has_error = std::any_of(errors_.begin(), errors_.end(), [&](const FieldError& x) { return x.field == e.field; });
+    if (!field_has_error) errors.push_back(std::move(e));
+  }
+  if (!errors.empty()) return fail(Error::validation(std::move(errors)));
   return {};
 }
 

@@ -33,8 +33,9 @@ class JsonFields {
   void allow(std::string_view name) { known_.insert(std::string(name)); }
   void require(std::string_view name, bool present);
 
-  // 400 unknown_field for fields nobody read, else 422 for the type and presence errors collected.
-  Status finish() const;
+  // 400 unknown_field for fields nobody read; else one 422 naming every offending field: the type and
+  // presence errors collected here, then `rule_errors` (the domain's validation) for the other fields.
+  Status finish(std::vector<FieldError> rule_errors = {}) const;
 
  private:
   const boost::json::value* field(std::string_view name);

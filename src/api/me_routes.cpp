@@ -32,12 +32,13 @@ HandlerResult patch_me(App& app, RequestContext& ctx) {
   patch.password = f.string("password");
   patch.current_password = f.string("current_password");
   // Trusted attributes: set at sign-up or by administrators, not by the user afterwards.
-  std::vector<FieldError> read_only;
+  std::vector<FieldError> errors;
   for (const char* name : {"tags", "external_id", "active", "email_verified", "is_guest"})
-    if (f.any(name)) read_only.push_back({name, "read_only", "cannot be changed through /v1/me"});
-  if (auto ok = f.finish(); !ok) co_return fail(ok.error());
-  if (!read_only.empty()) co_return fail(Error::validation(std::move(read_only)));
+    if (f.any(name)) errors.push_back({name, "read_only", "cannot be changed through /v1/me"});
   const identity::User& me = *caller.user;
+  if (auto next = identity::apply_profile_patch(me, patch); !next)
+    errors.insert(errors.end(), next.error().fields.begin(), next.error().fields.end());
+  if (auto ok = f.finish(std::move(errors)); !ok) co_return fail(ok.error());
   auto updated = co_await app.hashing([&] { return app.users().update_profile(me, patch); });
   if (!updated) co_return fail(updated.error());
   co_return http::json_response(beast_http::status::ok, user_json(*updated));
@@ -78,19 +79,21 @@ HandlerResult list_sessions(App& app, RequestContext& ctx) {
   CO_TRY(caller, authenticate(app, ctx));
   CO_TRY(page, parse_page(ctx));
   const auto& current = caller.session->row;
-  auto rows = app.sessions().list(current.user_id, page.limit + 1, page.after);
+  auto page_out = app.sessions().list(current.user_id, page.limit, page.after);
   boost::json::array items;
-  for (size_t i = 0; i < rows.size() && i < page.limit; ++i) items.push_back(session_json(rows[i], rows[i].id == current.id));
+  for (auto& s : page_out.items) items.push_back(session_json(s, s.id == current.id));
   boost::json::value next = nullptr;
-  if (rows.size() > page.limit) next = encode_cursor(rows[page.limit - 1].id);
+  if (page_out.next_before) next = encode_cursor(*page_out.next_before);
   co_return http::json_response(beast_http::status::ok, boost::json::object{{"items", std::move(items)}, {"next_cursor", next}});
 }
 
 HandlerResult revoke_session(App& app, RequestContext& ctx) {
   CO_TRY(caller, authenticate(app, ctx));
-  if (auto ok = app.sessions().revoke(caller.session->row.user_id, std::string(ctx.param("id"))); !ok)
-    co_return fail(ok.error());
-  co_return http::empty_response(beast_http::status::no_content);
+  std::string id(ctx.param("id"));
+  if (auto ok = app.sessions().revoke(caller.session->row.user_id, id); !ok) co_return fail(ok.error());
+  auto res = http::empty_response(beast_http::status::no_content);
+  if (id == caller.session->row.id) clear_session_cookies(res, app.secure_cookies());  // revoking oneself is a logout
+  co_return res;
 }
 
 }  // namespace

@@ -179,7 +179,7 @@ Status UserService::verify_current_password(const User& me, const std::optional<
   return {};
 }
 
-Result<User> UserService::update_profile(const User& me, const ProfilePatch& patch) {
+Result<User> apply_profile_patch(const User& me, const ProfilePatch& patch) {
   User next = me;
   std::vector<FieldError> errors;
   auto apply = [](std::optional<std::string>& field, const PatchField<std::string>& value) {
@@ -215,20 +215,24 @@ Result<User> UserService::update_profile(const User& me, const ProfilePatch& pat
     errors.push_back({"email", "required", "a user keeps at least one of email, login or phone"});
   }
   if (!errors.empty()) return fail(Error::validation(std::move(errors)));
-
-  bool identifiers_changed = next.email != me.email || next.login != me.login || next.phone != me.phone;
-  if (identifiers_changed)
-    if (auto ok = verify_current_password(me, patch.current_password, "current_password"); !ok)
-      return fail(ok.error());
   if (identifier_key(IdentifierKind::email, next.email.value_or("")) !=
       identifier_key(IdentifierKind::email, me.email.value_or("")))
     next.email_verified = false;
   if (me.is_guest && has_identifier(next) && will_have_password) next.is_guest = false;
+  if (patch.password) next.has_password = true;
+  return next;
+}
+
+Result<User> UserService::update_profile(const User& me, const ProfilePatch& patch) {
+  auto applied = apply_profile_patch(me, patch);
+  if (!applied) return applied;
+  User& next = *applied;
+  bool identifiers_changed = next.email != me.email || next.login != me.login || next.phone != me.phone;
+  if (identifiers_changed)
+    if (auto ok = verify_current_password(me, patch.current_password, "current_password"); !ok)
+      return fail(ok.error());
   std::optional<std::string> new_hash;
-  if (patch.password) {
-    new_hash = hasher_.hash(*patch.password);
-    next.has_password = true;
-  }
+  if (patch.password) new_hash = hasher_.hash(*patch.password);
   next.updated_at = clock_.now();
   Conflict conflict = store_.write([&](store::Repositories& r) {
     Conflict c = r.users.update(next);

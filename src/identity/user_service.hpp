@@ -83,6 +83,10 @@ class UserService {
 std::vector<FieldError> validate_sign_up(const SignUp& input);
 void check_password_rule(const std::string& field, const std::string& password, std::vector<FieldError>& errors);
 
+// The user a profile patch would make, or a validation error naming every offending field. Pure:
+// re-authentication and hashing happen in UserService::update_profile.
+Result<User> apply_profile_patch(const User& me, const ProfilePatch& patch);
+
 // RFC 7386 JSON merge-patch.
 void merge_patch(boost::json::object& target, const boost::json::object& patch);
 

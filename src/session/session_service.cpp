@@ -85,13 +85,22 @@ Result<LiveSessionPtr> SessionService::authenticate(std::string_view token, cons
   return live;
 }
 
-std::vector<Session> SessionService::list(const std::string& user_id, size_t limit,
+SessionService::Page SessionService::list(const std::string& user_id, size_t limit,
                                           std::optional<std::string_view> before_id) {
-  auto rows = store_.read([&](store::Repositories& r) { return r.sessions.list_for_user(user_id, limit, before_id); });
-  // The stored idle expiry lags the live one by up to one write interval; report the live value.
-  for (auto& row : rows)
+  auto rows = store_.read([&](store::Repositories& r) { return r.sessions.list_for_user(user_id, limit + 1, before_id); });
+  Page page;
+  if (rows.size() > limit) {
+    rows.resize(limit);
+    page.next_before = rows.back().id;
+  }
+  Timestamp now = clock_.now();
+  for (auto& row : rows) {
+    // The stored idle expiry lags the live one by up to one write interval: report the live value,
+    // and leave out sessions that have expired but were not swept yet.
     if (auto live = cache_.get(row.token_hash)) row.idle_expires_at = from_micros(live->idle_expires_at_us.load());
-  return rows;
+    if (row.idle_expires_at > now && row.expires_at > now) page.items.push_back(std::move(row));
+  }
+  return page;
 }
 
 Status SessionService::revoke(const std::string& user_id, const std::string& session_id) {

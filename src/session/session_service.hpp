@@ -52,7 +52,11 @@ class SessionService {
   // Validates a token and slides its idle expiry. 401 invalid_token / session_expired.
   Result<LiveSessionPtr> authenticate(std::string_view token, const projects::Project* project_hint = nullptr);
 
-  std::vector<Session> list(const std::string& user_id, size_t limit, std::optional<std::string_view> before_id);
+  struct Page {
+    std::vector<Session> items;              // live sessions only, newest first
+    std::optional<std::string> next_before;  // where the next page starts, if any
+  };
+  Page list(const std::string& user_id, size_t limit, std::optional<std::string_view> before_id);
   Status revoke(const std::string& user_id, const std::string& session_id);
 
   // Drop revoked sessions from the cache; callers that delete session rows in their own transaction

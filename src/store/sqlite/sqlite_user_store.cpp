@@ -24,7 +24,8 @@ User read_user(const Statement& s) {
   u.phone = s.optional_text(4);
   u.full_name = s.optional_text(5);
   u.external_id = s.optional_text(6);
-  for (auto& tag : boost::json::parse(s.text(7)).as_array()) u.tags.emplace_back(tag.as_string());
+  boost::json::value tags = boost::json::parse(s.text(7));  // named: a temporary would die before the loop
+  for (auto& tag : tags.as_array()) u.tags.emplace_back(tag.as_string());
   u.data = boost::json::parse(s.text(8)).as_object();
   u.avatar_url = s.optional_text(9);
   u.active = s.boolean(10);
