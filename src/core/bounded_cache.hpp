@@ -22,7 +22,7 @@ namespace tessera {
 template <class Value>
 class BoundedCache {
  public:
-  explicit BoundedCache(size_t capacity) : per_shard_(capacity / kShards + (capacity % kShards ? 1 : 0)) {}
+  explicit BoundedCache(size_t capacity) : capacity_(capacity) {}
 
   std::shared_ptr<const Value> get(std::string_view key) const {
     const Shard& s = shard(key);
@@ -32,27 +32,17 @@ class BoundedCache {
   }
 
   void put(std::string_view key, std::shared_ptr<const Value> value) {
-    if (per_shard_ == 0) return;
     Shard& s = shard(key);
     std::lock_guard lock(s.mutex);
-    auto it = s.map.find(key);
-    if (it != s.map.end()) {
-      it->second = std::move(value);
-      return;
-    }
-    if (s.map.size() >= per_shard_) s.map.erase(s.map.begin());
-    s.map.emplace(std::string(key), std::move(value));
+    insert_locked(s, key, std::move(value));
   }
 
   uint64_t epoch() const { return epoch_.load(); }
 
   void fill(std::string_view key, std::shared_ptr<const Value> value, uint64_t seen_epoch) {
-    if (per_shard_ == 0) return;
     Shard& s = shard(key);
     std::lock_guard lock(s.mutex);
-    if (epoch_.load() != seen_epoch) return;
-    if (s.map.size() >= per_shard_ && !s.map.contains(key)) s.map.erase(s.map.begin());
-    s.map.insert_or_assign(std::string(key), std::move(value));
+    if (epoch_.load() == seen_epoch) insert_locked(s, key, std::move(value));
   }
 
   void erase(std::string_view key) {
@@ -60,17 +50,13 @@ class BoundedCache {
     Shard& s = shard(key);
     std::lock_guard lock(s.mutex);
     auto it = s.map.find(key);
-    if (it != s.map.end()) s.map.erase(it);
+    if (it != s.map.end()) {
+      s.map.erase(it);
+      size_.fetch_sub(1);
+    }
   }
 
-  size_t size() const {
-    size_t n = 0;
-    for (auto& s : shards_) {
-      std::lock_guard lock(s.mutex);
-      n += s.map.size();
-    }
-    return n;
-  }
+  size_t size() const { return size_.load(); }
 
  private:
   static constexpr size_t kShards = 16;
@@ -85,7 +71,25 @@ class BoundedCache {
   Shard& shard(std::string_view key) { return shards_[Hash{}(key) % kShards]; }
   const Shard& shard(std::string_view key) const { return shards_[Hash{}(key) % kShards]; }
 
-  size_t per_shard_;
+  // Keeps the total within capacity: a new key replaces an entry of its own shard when the cache is
+  // full, and is not cached when that shard is empty.
+  void insert_locked(Shard& s, std::string_view key, std::shared_ptr<const Value> value) {
+    if (auto it = s.map.find(key); it != s.map.end()) {
+      it->second = std::move(value);
+      return;
+    }
+    size_t n = size_.load();
+    while (n < capacity_ && !size_.compare_exchange_weak(n, n + 1)) {
+    }
+    if (n >= capacity_) {  // full: make room in this shard, or do not cache
+      if (s.map.empty()) return;
+      s.map.erase(s.map.begin());
+    }
+    s.map.emplace(std::string(key), std::move(value));
+  }
+
+  size_t capacity_;
+  std::atomic<size_t> size_{0};
   std::atomic<uint64_t> epoch_{0};
   std::array<Shard, kShards> shards_;
 };

@@ -48,23 +48,32 @@ bool Router::matches(const Route& r, const std::vector<std::string_view>& parts,
 }
 
 Router::Match Router::match(beast_http::verb method, std::string_view path, RequestContext& ctx) const {
+  auto accepts = [method](const Route& r) {
+    return r.method == method || (method == beast_http::verb::head && r.method == beast_http::verb::get);
+  };
   std::vector<const Route*> candidates;
   if (auto it = static_paths_.find(std::string(path)); it != static_paths_.end()) {
-    for (size_t i : it->second) candidates.push_back(&routes_[i]);
-  } else if (!path.empty() && path.front() == '/') {
+    for (size_t i : it->second) {
+      if (accepts(routes_[i])) return {&routes_[i], {}};
+      candidates.push_back(&routes_[i]);
+    }
+  }
+  if (!path.empty() && path.front() == '/') {
     auto parts = split_path(path);
-    for (auto& r : routes_)
-      if (matches(r, parts, nullptr)) candidates.push_back(&r);
+    for (auto& r : routes_) {
+      if (static_paths_.contains(r.pattern) || !matches(r, parts, nullptr)) continue;
+      if (accepts(r)) {
+        matches(r, parts, &ctx);
+        return {&r, {}};
+      }
+      candidates.push_back(&r);
+    }
   }
   if (candidates.empty()) return {nullptr, Error::not_found("not_found", "No route matches this path.")};
   std::string allow;
   for (const Route* r : candidates) {
-    if (r->method == method || (method == beast_http::verb::head && r->method == beast_http::verb::get)) {
-      if (r->segments.size() && !static_paths_.contains(r->pattern)) matches(*r, split_path(path), &ctx);
-      return {r, {}};
-    }
-    if (!allow.empty()) allow += ", ";
-    allow += std::string(beast_http::to_string(r->method));
+    std::string name(beast_http::to_string(r->method));
+    if (allow.find(name) == std::string::npos) allow += (allow.empty() ? "" : ", ") + name;
   }
   Error e = Error::make(405, "method_not_allowed", "This path does not accept " +
                                                        std::string(beast_http::to_string(method)) + "; allowed: " + allow);

@@ -89,7 +89,7 @@ SessionService::Page SessionService::list(const std::string& user_id, size_t lim
                                           std::optional<std::string_view> before_id) {
   auto rows = store_.read([&](store::Repositories& r) { return r.sessions.list_for_user(user_id, limit + 1, before_id); });
   Page page;
-  if (rows.size() > limit) {
+  if (limit > 0 && rows.size() > limit) {
     rows.resize(limit);
     page.next_before = rows.back().id;
   }
@@ -115,7 +115,11 @@ void SessionService::forget(const std::vector<std::string>& token_hashes) {
 }
 
 uint64_t SessionService::remove_expired() {
-  return store_.write([&](store::Repositories& r) { return r.sessions.remove_expired(clock_.now()); });
+  // A cached session's idle expiry runs ahead of the stored one by less than one write interval (at
+  // most a minute): sweep only rows idle past that margin, so no live session loses its row.
+  Timestamp now = clock_.now();
+  Timestamp idle_cutoff = now - std::chrono::minutes(1);
+  return store_.write([&](store::Repositories& r) { return r.sessions.remove_expired(idle_cutoff, now); });
 }
 
 uint64_t SessionService::count_active() {

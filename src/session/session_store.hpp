@@ -23,7 +23,8 @@ class SessionStore {
   virtual std::vector<std::string> remove_for_user(std::string_view user_id,
                                                    std::optional<std::string_view> except_session_id) = 0;
   virtual void touch(std::string_view session_id, Timestamp idle_expires_at, Timestamp last_used_at) = 0;
-  virtual uint64_t remove_expired(Timestamp now) = 0;
+  // Deletes sessions whose stored idle expiry is at or before `idle_cutoff`, or whose lifetime ended.
+  virtual uint64_t remove_expired(Timestamp idle_cutoff, Timestamp now) = 0;
   virtual uint64_t count_active(Timestamp now) = 0;
 };
 

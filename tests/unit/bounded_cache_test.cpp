@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -10,6 +12,12 @@ namespace tessera {
 namespace {
 
 std::shared_ptr<const int> value(int v) { return std::make_shared<const int>(v); }
+
+std::string key(size_t i) {
+  std::string k = "key-";
+  k += std::to_string(i);
+  return k;
+}
 
 TEST(BoundedCache, MissingKeyIsNull) {
   BoundedCache<int> cache(100);
@@ -57,32 +65,85 @@ TEST(BoundedCache, KeysAreWholeStrings) {
 
 TEST(BoundedCache, ZeroCapacityStoresNothing) {
   BoundedCache<int> cache(0);
-  for (int i = 0; i < 100; ++i) cache.put("k" + std::to_string(i), value(i));
-  EXPECT_EQ(cache.get("k0"), nullptr);
-  EXPECT_EQ(cache.get("k99"), nullptr);
+  for (int i = 0; i < 100; ++i) cache.put(key(static_cast<size_t>(i)), value(i));
+  EXPECT_EQ(cache.get(key(0)), nullptr);
+  EXPECT_EQ(cache.get(key(99)), nullptr);
   EXPECT_EQ(cache.size(), 0u);
 }
 
-TEST(BoundedCache, LatestPutIsAlwaysReadable) {
+TEST(BoundedCache, PutsAreReadableUntilTheCapacityIsReached) {
   BoundedCache<int> cache(4);
-  for (int i = 0; i < 500; ++i) {
-    std::string key = "k" + std::to_string(i);
-    cache.put(key, value(i));
-    auto got = cache.get(key);
-    ASSERT_NE(got, nullptr) << key;
+  for (int i = 0; i < 4; ++i) cache.put(key(static_cast<size_t>(i)), value(i));
+  for (int i = 0; i < 4; ++i) {
+    auto got = cache.get(key(static_cast<size_t>(i)));
+    ASSERT_NE(got, nullptr) << i;
     EXPECT_EQ(*got, i);
+  }
+  // Once full, a new key replaces an entry of its own shard (or is not cached): never more than 4.
+  for (int i = 4; i < 500; ++i) {
+    cache.put(key(static_cast<size_t>(i)), value(i));
+    ASSERT_LE(cache.size(), 4u);
   }
 }
 
+TEST(BoundedCache, FillStoresWhenNothingWasErasedSinceTheEpochWasRead) {
+  BoundedCache<int> cache(100);
+  uint64_t epoch = cache.epoch();
+  cache.put("other", value(0));  // puts do not invalidate fills
+  cache.fill("a", value(1), epoch);
+  ASSERT_NE(cache.get("a"), nullptr);
+  EXPECT_EQ(*cache.get("a"), 1);
+  cache.fill("a", value(2), cache.epoch());  // fill replaces like put
+  EXPECT_EQ(*cache.get("a"), 2);
+  EXPECT_EQ(cache.size(), 2u);
+}
+
+TEST(BoundedCache, FillIsSkippedAfterAnEraseRacedWithTheRead) {
+  BoundedCache<int> cache(100);
+  uint64_t epoch = cache.epoch();  // a reader misses and goes to the store...
+  cache.erase("a");                // ...while a writer revokes the entry...
+  cache.fill("a", value(1), epoch);  // ...so the stale value it read must not be cached
+  EXPECT_EQ(cache.get("a"), nullptr);
+  // Any erase counts, even of another key or of a key that was not cached.
+  epoch = cache.epoch();
+  cache.erase("unrelated");
+  cache.fill("a", value(1), epoch);
+  EXPECT_EQ(cache.get("a"), nullptr);
+  EXPECT_GT(cache.epoch(), epoch);
+}
+
+TEST(BoundedCache, FillWithZeroCapacityStoresNothing) {
+  BoundedCache<int> cache(0);
+  cache.fill("a", value(1), cache.epoch());
+  EXPECT_EQ(cache.get("a"), nullptr);
+  EXPECT_EQ(cache.size(), 0u);
+}
+
 // The header promises a fixed capacity; eviction must keep the total at or below it for any capacity,
-// not only for multiples of the shard count.
-TEST(BoundedCache, NeverExceedsCapacity) {
-  for (size_t capacity : {1u, 10u, 16u, 17u, 100u, 1000u}) {
+// not only for multiples of the shard count (16).
+constexpr size_t kCapacities[] = {1, 10, 16, 17, 32, 100, 1000};
+
+TEST(BoundedCache, PutNeverExceedsCapacity) {
+  for (size_t capacity : kCapacities) {
     BoundedCache<int> cache(capacity);
+    size_t largest = 0;
     for (size_t i = 0; i < capacity * 50 + 200; ++i) {
-      cache.put("key-" + std::to_string(i), value(static_cast<int>(i)));
-      ASSERT_LE(cache.size(), capacity) << "capacity " << capacity << " after " << i + 1 << " puts";
+      cache.put(key(i), value(static_cast<int>(i)));
+      largest = std::max(largest, cache.size());
     }
+    EXPECT_LE(largest, capacity) << "capacity " << capacity;
+  }
+}
+
+TEST(BoundedCache, FillNeverExceedsCapacity) {
+  for (size_t capacity : kCapacities) {
+    BoundedCache<int> cache(capacity);
+    size_t largest = 0;
+    for (size_t i = 0; i < capacity * 50 + 200; ++i) {
+      cache.fill(key(i), value(static_cast<int>(i)), cache.epoch());
+      largest = std::max(largest, cache.size());
+    }
+    EXPECT_LE(largest, capacity) << "capacity " << capacity;
   }
 }
 

@@ -76,9 +76,9 @@ void SqliteSessionStore::touch(std::string_view session_id, Timestamp idle_expir
   st.bind(1, session_id).bind(2, idle_expires_at).bind(3, last_used_at).run();
 }
 
-uint64_t SqliteSessionStore::remove_expired(Timestamp now) {
-  auto st = conn_.prepare("DELETE FROM sessions WHERE idle_expires_at <= ?1 OR expires_at <= ?1");
-  st.bind(1, now).run();
+uint64_t SqliteSessionStore::remove_expired(Timestamp idle_cutoff, Timestamp now) {
+  auto st = conn_.prepare("DELETE FROM sessions WHERE idle_expires_at <= ?1 OR expires_at <= ?2");
+  st.bind(1, idle_cutoff).bind(2, now).run();
   return static_cast<uint64_t>(conn_.changes());
 }
 

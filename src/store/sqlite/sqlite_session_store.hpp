@@ -16,7 +16,7 @@ class SqliteSessionStore final : public session::SessionStore {
   std::vector<std::string> remove_for_user(std::string_view user_id,
                                            std::optional<std::string_view> except_session_id) override;
   void touch(std::string_view session_id, Timestamp idle_expires_at, Timestamp last_used_at) override;
-  uint64_t remove_expired(Timestamp now) override;
+  uint64_t remove_expired(Timestamp idle_cutoff, Timestamp now) override;
   uint64_t count_active(Timestamp now) override;
 
  private:
