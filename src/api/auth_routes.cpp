@@ -46,10 +46,11 @@ HandlerResult log_in(App& app, RequestContext& ctx) {
   auto phone = f.string("phone");
   auto password = f.string("password");
   f.require("password", password.has_value());
-  if (auto ok = f.finish(); !ok) co_return fail(ok.error());
+  std::vector<FieldError> rule_errors;
   int given = email.has_value() + login.has_value() + phone.has_value();
   if (given != 1)
-    co_return fail(Error::validation({{"email", given ? "ambiguous" : "required", "give exactly one of email, login or phone"}}));
+    rule_errors.push_back({"email", given ? "ambiguous" : "required", "give exactly one of email, login or phone"});
+  if (auto ok = f.finish(std::move(rule_errors)); !ok) co_return fail(ok.error());
   CO_TRY(project, resolve_project(app, ctx, body));
   identity::PasswordLogin in;
   in.kind = email ? identity::IdentifierKind::email : login ? identity::IdentifierKind::login : identity::IdentifierKind::phone;

@@ -8,6 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <array>
 #include <cctype>
 #include <chrono>
 #include <thread>
@@ -75,6 +76,22 @@ Error read_error(const beast::error_code& ec) {
   if (ec == beast_http::error::header_limit)
     return Error::make(431, "headers_too_large", "The request headers exceed the server's limit.");
   return Error::bad_request("malformed_request", "The request is not valid HTTP/1.1.");
+}
+
+// After refusing a request whose body is still arriving (413), closing at once would reset the
+// connection and the client, still sending, might never read the answer (RFC 9112 section 9.6).
+// Close our side, then read and drop what comes for a short while.
+asio::awaitable<void> discard_unread_input(beast::tcp_stream& stream) {
+  constexpr size_t kMaxDiscard = 16u << 20;
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream.expires_after(std::chrono::seconds(2));
+  std::array<char, 16384> sink;
+  for (size_t total = 0; total < kMaxDiscard;) {
+    auto [ec, n] = co_await stream.async_read_some(asio::buffer(sink), kTuple);
+    if (ec) break;
+    total += n;
+  }
 }
 
 }  // namespace
@@ -214,7 +231,9 @@ asio::awaitable<void> Server::serve(std::shared_ptr<Connection> conn) {
     bool keep_alive = false;
     Response res;
     if (refused) {
-      res = problem_response(*refused, make_request_id());
+      std::string request_id = make_request_id();
+      res = problem_response(*refused, request_id);
+      res.set("X-Request-Id", request_id);
       res.keep_alive(false);
     } else {
       res = co_await respond(parser.get(), conn->client_ip, keep_alive);
@@ -222,6 +241,7 @@ asio::awaitable<void> Server::serve(std::shared_ptr<Connection> conn) {
     stream.expires_after(config_.write_timeout);
     auto [wec, wn] = co_await beast_http::async_write(stream, res, kTuple);
     conn->busy = false;
+    if (refused && !wec) co_await discard_unread_input(stream);
     if (wec || !keep_alive) break;
   }
   beast::error_code ignored;

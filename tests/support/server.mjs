@@ -32,9 +32,11 @@ const STOP_TIMEOUT_MS = 15_000; // above the server's default 10 s shutdown grac
 const REQUEST_TIMEOUT_MS = 20_000;
 const KEEP = process.env.TESSERA_E2E_KEEP === '1';
 
-// Every process started here, so that nothing outlives the test file even if a hook is skipped.
+// Every process and temp dir made here, so that nothing outlives the test file even if an after()
+// hook never runs (a failed before(), an interrupted run).
 const live = new Set();
-process.on('exit', () => {
+const ownedDirs = new Set();
+function cleanUpNow() {
   for (const child of live) {
     try {
       child.kill('SIGKILL');
@@ -42,14 +44,42 @@ process.on('exit', () => {
       // already gone
     }
   }
-});
+  live.clear();
+  if (!KEEP) {
+    for (const dir of ownedDirs) {
+      try {
+        fs.rmSync(dir, { recursive: true, force: true });
+      } catch {
+        // best effort
+      }
+    }
+  }
+  ownedDirs.clear();
+}
+process.on('exit', cleanUpNow);
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.once(signal, () => {
+    cleanUpNow();
+    process.kill(process.pid, signal);
+  });
+}
 
 export function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+// A new directory under the system temp dir, removed when the test process exits (unless
+// TESSERA_E2E_KEEP=1); remove it earlier with removeTempDir().
 export async function makeTempDir(prefix = 'tessera-e2e-') {
-  return fsp.mkdtemp(path.join(os.tmpdir(), prefix));
+  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), prefix));
+  ownedDirs.add(dir);
+  return dir;
+}
+
+export async function removeTempDir(dir) {
+  if (KEEP) return;
+  await fsp.rm(dir, { recursive: true, force: true });
+  ownedDirs.delete(dir);
 }
 
 // The environment of a child: ours without any TESSERA_* setting (so that the developer's shell cannot
@@ -272,7 +302,7 @@ export class TesseraServer {
     try {
       await this.kill();
     } finally {
-      if (this.ownsDataDir && !KEEP) await fsp.rm(this.dataDir, { recursive: true, force: true });
+      if (this.ownsDataDir) await removeTempDir(this.dataDir);
     }
   }
 }
