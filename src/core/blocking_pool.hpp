@@ -12,11 +12,14 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <exception>
 #include <optional>
+#include <thread>
 #include <type_traits>
+#include <vector>
 
 #include "core/error.hpp"
 
@@ -26,12 +29,17 @@ class BlockingPool {
  public:
   // `nice` > 0 lowers the workers' CPU priority so that I/O threads (session checks) preempt them.
   BlockingPool(unsigned threads, unsigned queue_limit, int nice = 0)
-      : pool_(threads), threads_(threads), queue_limit_(queue_limit) {
-    if (nice != 0)
-      for (unsigned i = 0; i < threads; ++i)
-        boost::asio::post(pool_, [nice] { setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), nice); });
+      : work_(boost::asio::make_work_guard(context_)), threads_(threads), queue_limit_(queue_limit) {
+    for (unsigned i = 0; i < threads; ++i)
+      workers_.emplace_back([this, nice] {
+        if (nice != 0) setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), nice);
+        context_.run();
+      });
   }
-  ~BlockingPool() { pool_.join(); }
+  ~BlockingPool() {
+    work_.reset();  // let the workers finish queued jobs, then return
+    for (auto& t : workers_) t.join();
+  }
 
   // Jobs waiting or running.
   unsigned depth() const { return in_flight_.load(std::memory_order_relaxed); }
@@ -52,7 +60,7 @@ class BlockingPool {
     } release{in_flight_};
     auto initiate = [this, &fn](auto handler) {
       auto home = boost::asio::get_associated_executor(handler);
-      boost::asio::post(pool_, [fn = std::move(fn), handler = std::move(handler), home]() mutable {
+      boost::asio::post(context_, [fn = std::move(fn), handler = std::move(handler), home]() mutable {
         std::exception_ptr error;
         std::optional<R> value;
         try {
@@ -72,7 +80,9 @@ class BlockingPool {
   }
 
  private:
-  boost::asio::thread_pool pool_;
+  boost::asio::io_context context_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  std::vector<std::thread> workers_;
   unsigned threads_;
   unsigned queue_limit_;
   std::atomic<unsigned> in_flight_{0};
