@@ -1,4 +1,6 @@
 // The tessera command: serve, migrate, project create|list, version.
+#include <sys/resource.h>
+
 #include <CLI/CLI.hpp>
 #include <iostream>
 #include <thread>
@@ -6,6 +8,7 @@
 #include "api/app.hpp"
 #include "core/config.hpp"
 #include "core/log.hpp"
+#include "crypto/hash_worker.hpp"
 #include "crypto/random.hpp"
 #include "http/server.hpp"
 #include "store/sqlite/sqlite_store.hpp"
@@ -121,9 +124,20 @@ int main(int argc, char** argv) {
   auto* list_cmd = project_cmd->add_subcommand("list", "List projects");
   add_common(list_cmd);
   auto* version_cmd = cli.add_subcommand("version", "Print the version");
+  // Internal: a password hashing process started by `serve` (crypto/hash_worker.hpp), fd 3 is its socket.
+  crypto::Argon2Params worker_params;
+  int worker_nice = 0;
+  auto* worker_cmd = cli.add_subcommand("hash-worker")->group("");
+  worker_cmd->add_option("--memory-kib", worker_params.memory_kib)->required();
+  worker_cmd->add_option("--iterations", worker_params.iterations)->required();
+  worker_cmd->add_option("--nice", worker_nice);
   CLI11_PARSE(cli, argc, argv);
 
   try {
+    if (*worker_cmd) {
+      if (worker_nice != 0) setpriority(PRIO_PROCESS, 0, worker_nice);
+      return crypto::run_hash_worker(3, worker_params);
+    }
     if (*serve_cmd) return serve(o);
     if (*migrate_cmd) return migrate(o);
     if (*create_cmd) return project_create(o, alias, name);

@@ -2,6 +2,9 @@
 
 #include "api/routes.hpp"
 #include "core/log.hpp"
+#include "crypto/hash_worker.hpp"
+
+#include <filesystem>
 
 namespace tessera::api {
 
@@ -18,7 +21,8 @@ App::App(Config config, std::unique_ptr<store::Store> store, const Clock& clock)
       clock_(clock),
       store_(std::move(store)),
       hasher_(crypto::Argon2Params{config_.password.memory_kib, config_.password.iterations}),
-      hash_pool_(or_cores(config_.password.workers), config_.password.queue_limit, kHashingNice),
+      hash_pool_(or_cores(config_.password.workers), config_.password.queue_limit, kHashingNice,
+                 [this] { return start_hash_worker(); }),
       projects_(*store_, clock_),
       sessions_(*store_, clock_, config_.session),
       users_(*store_, clock_, hasher_, sessions_, config_.session.cache_size) {
@@ -49,6 +53,18 @@ App::~App() {
   }
   janitor_wake_.notify_all();
   janitor_.join();
+}
+
+std::shared_ptr<void> App::start_hash_worker() {
+  try {
+    auto worker = std::make_shared<crypto::HashWorker>(std::filesystem::read_symlink("/proc/self/exe").string(),
+                                                       hasher_.params(), kHashingNice);
+    crypto::HashWorker::set_current(worker.get());
+    return worker;
+  } catch (const std::exception& e) {
+    log::warn("hashing in-process: cannot start a hash worker", {{"internal", e.what()}});
+    return nullptr;
+  }
 }
 
 void App::sweep_expired_sessions() {

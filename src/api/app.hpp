@@ -50,6 +50,8 @@ class App {
 
  private:
   void sweep_expired_sessions();
+  // Each hashing thread hashes through a helper process of its own (see crypto/hash_worker.hpp).
+  std::shared_ptr<void> start_hash_worker();
 
   Config config_;
   const Clock& clock_;

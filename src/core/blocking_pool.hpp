@@ -16,6 +16,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <exception>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <thread>
 #include <type_traits>
@@ -27,12 +29,16 @@ namespace tessera {
 
 class BlockingPool {
  public:
+  // Made on each worker thread when it starts and kept until it ends (e.g. a helper process).
+  using ThreadResource = std::function<std::shared_ptr<void>()>;
+
   // `nice` > 0 lowers the workers' CPU priority so that I/O threads (session checks) preempt them.
-  BlockingPool(unsigned threads, unsigned queue_limit, int nice = 0)
+  BlockingPool(unsigned threads, unsigned queue_limit, int nice = 0, ThreadResource per_thread = nullptr)
       : work_(boost::asio::make_work_guard(context_)), threads_(threads), queue_limit_(queue_limit) {
     for (unsigned i = 0; i < threads; ++i)
-      workers_.emplace_back([this, nice] {
+      workers_.emplace_back([this, nice, per_thread] {
         if (nice != 0) setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), nice);
+        std::shared_ptr<void> resource = per_thread ? per_thread() : nullptr;
         context_.run();
       });
   }

@@ -4,6 +4,8 @@
 
 #include <stdexcept>
 
+#include "crypto/hash_worker.hpp"
+
 namespace tessera::crypto {
 
 PasswordHasher::PasswordHasher(Argon2Params params) : params_(params) {
@@ -14,6 +16,7 @@ PasswordHasher::PasswordHasher(Argon2Params params) : params_(params) {
 }
 
 std::string PasswordHasher::hash(std::string_view password) const {
+  if (auto* worker = HashWorker::current()) return worker->hash(password);
   char out[crypto_pwhash_argon2id_STRBYTES];
   if (crypto_pwhash_argon2id_str(out, password.data(), password.size(), params_.iterations,
                                  static_cast<size_t>(params_.memory_kib) * 1024) != 0)
@@ -22,6 +25,7 @@ std::string PasswordHasher::hash(std::string_view password) const {
 }
 
 VerifyOutcome PasswordHasher::verify(std::string_view password, std::string_view stored) const {
+  if (auto* worker = HashWorker::current()) return worker->verify(password, stored);
   std::string str(stored);  // libsodium wants a NUL-terminated string
   VerifyOutcome outcome;
   if (stored.starts_with("$argon2id$")) {
@@ -39,6 +43,10 @@ VerifyOutcome PasswordHasher::verify(std::string_view password, std::string_view
 }
 
 void PasswordHasher::verify_dummy(std::string_view password) const {
+  if (auto* worker = HashWorker::current()) {
+    worker->verify(password, dummy_hash_);
+    return;
+  }
   (void)crypto_pwhash_argon2id_str_verify(dummy_hash_.c_str(), password.data(), password.size());
 }
 

@@ -20,6 +20,8 @@ struct VerifyOutcome {
   bool needs_rehash = false;  // ok, but stored with another algorithm or cost than the current one
 };
 
+// On a thread served by a HashWorker (the server's hashing pool), the work runs in that worker's
+// process; elsewhere (tests, the CLI, the worker itself) it runs in place.
 class PasswordHasher {
  public:
   explicit PasswordHasher(Argon2Params params);

@@ -3,6 +3,7 @@
 // The graceful-shutdown test keeps the default Argon2id cost, so that logins are really in flight.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
 import net from 'node:net';
 
 import { metricValue, runCli, startServer } from '../support/server.mjs';
@@ -207,5 +208,46 @@ describe('graceful shutdown', () => {
     const server = await start();
     server.child.kill('SIGINT');
     assert.equal(await server.waitForExit(15_000), 0);
+  });
+});
+
+// Password hashing runs in one helper process per hashing thread (crypto/hash_worker.hpp).
+describe('hash workers', () => {
+  function childrenOf(pid) {
+    const kids = [];
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      const text = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
+      if (text) kids.push(...text.split(/\s+/).map(Number));
+    }
+    return kids;
+  }
+  const niceOf = (pid) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[16]);
+  const alive = (pid) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  test('one niced worker per hashing thread; a killed worker is replaced and logins keep working; all exit with the server', async () => {
+    const server = await start({ env: { TESSERA_PASSWORD_WORKERS: '2' } });
+    const { email } = await signUp(server);
+    const workers = childrenOf(server.pid);
+    assert.equal(workers.length, 2, `hash workers: ${workers}`);
+    for (const pid of workers) assert.equal(niceOf(pid), 10, 'workers run below the I/O threads');
+
+    for (const pid of workers) process.kill(pid, 'SIGKILL');
+    for (let i = 0; i < 4; i++) {
+      const login = await logIn(server, { email });
+      assert.equal(login.status, 200, login.text);
+    }
+    const replaced = childrenOf(server.pid);
+    assert.equal(replaced.length, 2);
+    for (const pid of replaced) assert.ok(!workers.includes(pid), 'killed workers were replaced');
+
+    assert.equal(await server.stop(), 0);
+    await eventually(() => replaced.every((pid) => !alive(pid)), { what: 'workers exited with the server' });
   });
 });
