@@ -29,6 +29,10 @@ struct User {
   std::optional<Timestamp> last_request_at;
 };
 
+// A field of a merge-patch: absent (nullopt), set to null (inner nullopt), or set to a value.
+template <class T>
+using PatchField = std::optional<std::optional<T>>;
+
 // Ways a user is identified at login. Their stored keys are case-folded for email and login.
 enum class IdentifierKind { email, login, phone };
 

@@ -36,10 +36,6 @@ struct PasswordLogin {
   std::string password;
 };
 
-// A field of a merge-patch: absent (nullopt), set to null (inner nullopt), or set to a value.
-template <class T>
-using PatchField = std::optional<std::optional<T>>;
-
 struct ProfilePatch {
   PatchField<std::string> email, login, phone, full_name;
   std::optional<boost::json::value> data;  // RFC 7386 merge-patch applied to `data`

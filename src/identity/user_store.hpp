@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "identity/user.hpp"
+#include "identity/user_query.hpp"
 
 namespace tessera::identity {
 
@@ -27,6 +28,13 @@ class UserStore {
                                  Timestamp updated_at) = 0;
   virtual void touch(std::string_view user_id, Timestamp last_request_at) = 0;
   virtual bool remove(std::string_view project_id, std::string_view user_id) = 0;
+
+  // Administration: filtered, sorted, keyset-paginated lists and atomic bulk changes.
+  virtual UserPage list(std::string_view project_id, const UserQuery& query) = 0;
+  // Return the ids of the users matched (and changed or deleted), so caches can drop them.
+  virtual std::vector<std::string> update_where(std::string_view project_id, const std::vector<Condition>& where,
+                                                const UserChanges& changes, Timestamp now) = 0;
+  virtual std::vector<std::string> remove_where(std::string_view project_id, const std::vector<Condition>& where) = 0;
 };
 
 }  // namespace tessera::identity

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "identity/identifiers.hpp"
+#include "store/store.hpp"
 
 namespace tessera::store::sqlite {
 
@@ -135,6 +136,18 @@ bool SqliteUserStore::remove(std::string_view project_id, std::string_view user_
   auto st = conn_.prepare("DELETE FROM users WHERE id = ?1 AND project_id = ?2");
   st.bind(1, user_id).bind(2, project_id).run();
   return conn_.changes() > 0;
+}
+
+// Being written (filter language): see identity/user_query.hpp.
+identity::UserPage SqliteUserStore::list(std::string_view, const identity::UserQuery&) {
+  throw StoreFailure("user list: not implemented yet");
+}
+std::vector<std::string> SqliteUserStore::update_where(std::string_view, const std::vector<identity::Condition>&,
+                                                       const identity::UserChanges&, Timestamp) {
+  throw StoreFailure("user bulk update: not implemented yet");
+}
+std::vector<std::string> SqliteUserStore::remove_where(std::string_view, const std::vector<identity::Condition>&) {
+  throw StoreFailure("user bulk delete: not implemented yet");
 }
 
 }  // namespace tessera::store::sqlite

@@ -18,6 +18,11 @@ class SqliteUserStore final : public identity::UserStore {
                          Timestamp updated_at) override;
   void touch(std::string_view user_id, Timestamp last_request_at) override;
   bool remove(std::string_view project_id, std::string_view user_id) override;
+  identity::UserPage list(std::string_view project_id, const identity::UserQuery& query) override;
+  std::vector<std::string> update_where(std::string_view project_id, const std::vector<identity::Condition>& where,
+                                        const identity::UserChanges& changes, Timestamp now) override;
+  std::vector<std::string> remove_where(std::string_view project_id,
+                                        const std::vector<identity::Condition>& where) override;
 
  private:
   Connection& conn_;
