@@ -11,6 +11,8 @@
 #include "crypto/hash_worker.hpp"
 #include "crypto/random.hpp"
 #include "http/server.hpp"
+#include "session/api_key_service.hpp"
+#include "session/key_ring.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 #ifndef TESSERA_VERSION
@@ -89,6 +91,52 @@ int project_create(const Options& o, const std::string& alias, const std::string
   return 0;
 }
 
+int apikey_create(const Options& o, const std::string& project_name, const std::string& permissions,
+                  const std::string& name) {
+  Config config = load(o);
+  auto store = open_store(config);
+  SystemClock clock;
+  projects::ProjectService projects(*store, clock);
+  ensure_default_project(projects);
+  auto project = projects.find(project_name);
+  if (!project) {
+    std::cerr << "error: no project '" << project_name << "'\n";
+    return 1;
+  }
+  session::NewApiKey in;
+  in.name = name;
+  for (size_t start = 0; start <= permissions.size();) {
+    size_t comma = permissions.find(',', start);
+    if (comma == std::string::npos) comma = permissions.size();
+    std::string p = permissions.substr(start, comma - start);
+    p.erase(0, p.find_first_not_of(' '));
+    p.erase(p.find_last_not_of(' ') + 1);
+    if (!p.empty()) in.permissions.push_back(p);
+    start = comma + 1;
+  }
+  session::ApiKeyService keys(*store, clock, 0);
+  auto issued = keys.create(project->id, in, nullptr);
+  if (!issued) {
+    std::cerr << "error: " << issued.error().message;
+    for (auto& f : issued.error().fields) std::cerr << " (" << f.field << ": " << f.detail << ")";
+    std::cerr << "\n";
+    return 1;
+  }
+  std::cout << "id: " << issued->key.id << "\nsecret: " << issued->secret << "\n"
+            << "permissions: " << issued->key.permissions.scope() << "\n"
+            << "The secret is shown only now; store it safely.\n";
+  return 0;
+}
+
+int keys_rotate(const Options& o) {
+  Config config = load(o);
+  auto store = open_store(config);
+  SystemClock clock;
+  std::cout << "new signing key: " << session::KeyRing::rotate(*store, clock) << "\n"
+            << "Running servers sign with it within a minute; the old key stays published until its tokens expire.\n";
+  return 0;
+}
+
 int project_list(const Options& o) {
   Config config = load(o);
   auto store = open_store(config);
@@ -123,6 +171,18 @@ int main(int argc, char** argv) {
   create_cmd->add_option("--name", name, "Display name");
   auto* list_cmd = project_cmd->add_subcommand("list", "List projects");
   add_common(list_cmd);
+  auto* apikey_cmd = cli.add_subcommand("apikey", "Manage API keys");
+  apikey_cmd->require_subcommand(1);
+  std::string key_project = "default", key_permissions, key_name;
+  auto* apikey_create_cmd = apikey_cmd->add_subcommand("create", "Create an API key; prints its id and secret once");
+  add_common(apikey_create_cmd);
+  apikey_create_cmd->add_option("--project", key_project, "Project id or alias")->capture_default_str();
+  apikey_create_cmd->add_option("--permissions", key_permissions, "Comma-separated, e.g. 'users:*,contexts:write'")->required();
+  apikey_create_cmd->add_option("--name", key_name, "A name to recognize the key by");
+  auto* keys_cmd = cli.add_subcommand("keys", "Manage the JWT signing keys");
+  keys_cmd->require_subcommand(1);
+  auto* rotate_cmd = keys_cmd->add_subcommand("rotate", "Start signing with a new key");
+  add_common(rotate_cmd);
   auto* version_cmd = cli.add_subcommand("version", "Print the version");
   // Internal: a password hashing process started by `serve` (crypto/hash_worker.hpp), fd 3 is its socket.
   crypto::Argon2Params worker_params;
@@ -142,6 +202,8 @@ int main(int argc, char** argv) {
     if (*migrate_cmd) return migrate(o);
     if (*create_cmd) return project_create(o, alias, name);
     if (*list_cmd) return project_list(o);
+    if (*apikey_create_cmd) return apikey_create(o, key_project, key_permissions, key_name);
+    if (*rotate_cmd) return keys_rotate(o);
     if (*version_cmd) {
       std::cout << "tessera " << TESSERA_VERSION << "\n";
       return 0;

@@ -11,6 +11,13 @@ namespace tessera::api {
 namespace {
 unsigned or_cores(unsigned n) { return n ? n : std::max(1u, std::thread::hardware_concurrency()); }
 constexpr auto kSweepInterval = std::chrono::minutes(10);
+constexpr auto kJanitorTick = std::chrono::minutes(1);
+
+std::string token_issuer(const Config& c) {
+  if (!c.token.issuer.empty()) return c.token.issuer;
+  if (!c.server.public_url.empty()) return c.server.public_url;
+  return "tessera";
+}
 // Hashing threads run at a lower CPU priority, so that session checks on the I/O threads keep a
 // low latency while logins saturate the cores.
 constexpr int kHashingNice = 10;
@@ -25,13 +32,21 @@ App::App(Config config, std::unique_ptr<store::Store> store, const Clock& clock)
                  [this] { return start_hash_worker(); }),
       projects_(*store_, clock_),
       sessions_(*store_, clock_, config_.session),
-      users_(*store_, clock_, hasher_, sessions_, config_.session.cache_size) {
+      users_(*store_, clock_, hasher_, sessions_, config_.session.cache_size),
+      roles_(*store_, clock_, config_.session.cache_size),
+      api_keys_(*store_, clock_, config_.session.cache_size),
+      personal_tokens_(*store_, clock_, config_.token.personal_token_max_ttl, config_.session.cache_size),
+      key_ring_(*store_, clock_, config_.token.access_ttl),
+      tokens_(*store_, clock_, config_.token, token_issuer(config_), key_ring_, config_.session.cache_size) {
   sessions_.set_project_lookup([this](const std::string& id) { return projects_.find(id); });
   sessions_.on_user_touched([this](const std::string& id) { users_.forget(id); });
 
   register_operations_routes(router_, *this);
   register_auth_routes(router_, *this);
   register_me_routes(router_, *this);
+  register_token_routes(router_, *this);
+  register_api_key_routes(router_, *this);
+  register_role_routes(router_, *this);
 
   std::vector<std::string> names;
   for (auto& r : router_.routes()) names.push_back(std::string(boost::beast::http::to_string(r.method)) + " " + r.pattern);
@@ -43,7 +58,7 @@ App::App(Config config, std::unique_ptr<store::Store> store, const Clock& clock)
   metrics_->gauge("tessera_sessions_active", "Sessions neither expired nor revoked.",
                   [this] { return static_cast<double>(sessions_.count_active()); });
 
-  janitor_ = std::thread([this] { sweep_expired_sessions(); });
+  janitor_ = std::thread([this] { run_janitor(); });
 }
 
 App::~App() {
@@ -67,17 +82,26 @@ std::shared_ptr<void> App::start_hash_worker() {
   }
 }
 
-void App::sweep_expired_sessions() {
+// Background upkeep: reload the signing keys every minute (rotation by the CLI or another node) and
+// delete expired sessions and revocation entries every ten minutes.
+void App::run_janitor() {
   std::unique_lock lock(janitor_mutex_);
+  auto last_sweep = std::chrono::steady_clock::now() - kSweepInterval;
   while (!janitor_stop_) {
     lock.unlock();
     try {
-      if (uint64_t n = sessions_.remove_expired()) log::info("expired sessions removed", {}, {{"count", static_cast<long long>(n)}});
+      key_ring_.reload();
+      if (std::chrono::steady_clock::now() - last_sweep >= kSweepInterval) {
+        last_sweep = std::chrono::steady_clock::now();
+        if (uint64_t n = sessions_.remove_expired())
+          log::info("expired sessions removed", {}, {{"count", static_cast<long long>(n)}});
+        tokens_.sweep();
+      }
     } catch (const std::exception& e) {
-      log::error("session sweep failed", {{"internal", e.what()}});
+      log::error("janitor failed", {{"internal", e.what()}});
     }
     lock.lock();
-    janitor_wake_.wait_for(lock, kSweepInterval, [this] { return janitor_stop_; });
+    janitor_wake_.wait_for(lock, kJanitorTick, [this] { return janitor_stop_; });
   }
 }
 

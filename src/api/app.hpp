@@ -13,9 +13,14 @@
 #include "crypto/password_hasher.hpp"
 #include "http/metrics.hpp"
 #include "http/router.hpp"
+#include "access/role_service.hpp"
 #include "identity/user_service.hpp"
 #include "projects/project_service.hpp"
+#include "session/api_key_service.hpp"
+#include "session/key_ring.hpp"
+#include "session/personal_token_service.hpp"
 #include "session/session_service.hpp"
+#include "session/token_service.hpp"
 #include "store/store.hpp"
 
 namespace tessera::api {
@@ -31,6 +36,11 @@ class App {
   projects::ProjectService& projects() { return projects_; }
   session::SessionService& sessions() { return sessions_; }
   identity::UserService& users() { return users_; }
+  access::RoleService& roles() { return roles_; }
+  session::ApiKeyService& api_keys() { return api_keys_; }
+  session::PersonalTokenService& personal_tokens() { return personal_tokens_; }
+  session::KeyRing& key_ring() { return key_ring_; }
+  session::TokenService& tokens() { return tokens_; }
   http::Metrics& metrics() { return *metrics_; }
   const http::Router& router() const { return router_; }
   // Cookies carry Secure when the server is reached over TLS.
@@ -49,7 +59,7 @@ class App {
   std::atomic<uint64_t>* logins_failed = nullptr;
 
  private:
-  void sweep_expired_sessions();
+  void run_janitor();
   // Each hashing thread hashes through a helper process of its own (see crypto/hash_worker.hpp).
   std::shared_ptr<void> start_hash_worker();
 
@@ -61,6 +71,11 @@ class App {
   projects::ProjectService projects_;
   session::SessionService sessions_;
   identity::UserService users_;
+  access::RoleService roles_;
+  session::ApiKeyService api_keys_;
+  session::PersonalTokenService personal_tokens_;
+  session::KeyRing key_ring_;
+  session::TokenService tokens_;
   http::Router router_;
   std::unique_ptr<http::Metrics> metrics_;
 

@@ -78,7 +78,7 @@ HandlerResult guest(App& app, RequestContext& ctx) {
 }
 
 HandlerResult log_out(App& app, RequestContext& ctx) {
-  CO_TRY(caller, authenticate(app, ctx));
+  CO_TRY(caller, authenticate_session(app, ctx));
   const auto& s = caller.session->row;
   if (auto ok = app.sessions().revoke(s.user_id, s.id); !ok) co_return fail(ok.error());
   auto res = http::empty_response(beast_http::status::no_content);

@@ -5,6 +5,8 @@
 #include "api/app.hpp"
 #include "crypto/token.hpp"
 
+#include <algorithm>
+
 namespace tessera::api {
 
 namespace beast_http = http::beast_http;
@@ -38,6 +40,68 @@ session::ClientInfo client_info(const http::RequestContext& ctx) {
   return {ctx.client_ip, std::string(ctx.header(beast_http::field::user_agent))};
 }
 
+Status Caller::require(std::string_view permission) const {
+  if (permissions.allows(permission)) return {};
+  Error e = Error::forbidden("forbidden", "This credential lacks the permission " + std::string(permission) + ".");
+  e.missing_permission = std::string(permission);
+  return fail(std::move(e));
+}
+
+namespace {
+
+Error invalid_token() { return Error::unauthorized("invalid_token", "The access token is not valid."); }
+
+// The user behind a credential, and what the user holds now through its roles.
+Status attach_user(App& app, Caller& caller, const std::string& project_id, const std::string& user_id) {
+  caller.project = app.projects().find(project_id);
+  caller.user = app.users().get(project_id, user_id);
+  if (!caller.project || !caller.user) return fail(invalid_token());
+  if (!caller.user->active) return fail(Error::forbidden("user_inactive", "This account is suspended."));
+  caller.permissions = app.roles().permissions_of(project_id, user_id);
+  return {};
+}
+
+Result<Caller> from_session(App& app, std::string_view token) {
+  auto live = app.sessions().authenticate(token);
+  if (!live) return fail(live.error());
+  Caller caller;
+  caller.kind = Caller::Kind::session;
+  caller.session = *live;
+  if (auto ok = attach_user(app, caller, caller.session->row.project_id, caller.session->row.user_id); !ok)
+    return fail(ok.error());
+  return caller;
+}
+
+Result<Caller> from_personal_token(App& app, std::string_view token) {
+  auto pat = app.personal_tokens().authenticate(token);
+  if (!pat) return fail(pat.error());
+  Caller caller;
+  caller.kind = Caller::Kind::personal_token;
+  if (auto ok = attach_user(app, caller, (*pat)->project_id, (*pat)->user_id); !ok) return fail(ok.error());
+  caller.permissions = (*pat)->permissions.intersect(caller.permissions);  // never more than the owner now holds
+  return caller;
+}
+
+Result<Caller> from_access_token(App& app, std::string_view jwt) {
+  auto token = app.tokens().verify(jwt);
+  if (!token) return fail(token.error());
+  const auto& t = **token;
+  Caller caller;
+  caller.kind = Caller::Kind::access_token;
+  if (t.kind == session::SubjectKind::user) {
+    if (auto ok = attach_user(app, caller, t.project_id, t.subject); !ok) return fail(ok.error());
+  } else {
+    caller.api_key = app.api_keys().active(t.subject);
+    caller.project = app.projects().find(t.project_id);
+    if (!caller.api_key || !caller.project || caller.api_key->project_id != t.project_id) return fail(invalid_token());
+    caller.permissions = caller.api_key->permissions;
+  }
+  caller.permissions = t.scope.intersect(caller.permissions);
+  return caller;
+}
+
+}  // namespace
+
 Result<Caller> authenticate(App& app, const http::RequestContext& ctx) {
   std::string_view token;
   std::string_view authorization = ctx.header(beast_http::field::authorization);
@@ -57,18 +121,28 @@ Result<Caller> authenticate(App& app, const http::RequestContext& ctx) {
         !crypto::constant_time_equal(ctx.header("X-CSRF-Token"), crypto::csrf_token_for(token)))
       return fail(Error::forbidden("csrf_failed", "Cookie-authenticated requests that change state need the X-CSRF-Token header."));
   }
-  auto session = app.sessions().authenticate(token);
-  if (!session) return fail(session.error());
-  Caller caller;
-  caller.session = *session;
-  const auto& row = caller.session->row;
-  caller.project = app.projects().find(row.project_id);
-  caller.user = app.users().get(row.project_id, row.user_id);
-  if (!caller.project || !caller.user) return fail(Error::unauthorized("invalid_token", "The access token is not valid."));
-  if (!caller.user->active) return fail(Error::forbidden("user_inactive", "This account is suspended."));
+  Result<Caller> caller = fail(invalid_token());
+  if (token.starts_with(crypto::kSessionTokenPrefix)) caller = from_session(app, token);
+  else if (token.starts_with(crypto::kPersonalTokenPrefix)) caller = from_personal_token(app, token);
+  else if (std::count(token.begin(), token.end(), '.') == 2) caller = from_access_token(app, token);
+  if (!caller) return caller;
   std::string_view named = ctx.header("X-Tessera-Project");
-  if (!named.empty() && named != caller.project->id && named != caller.project->alias)
+  if (!named.empty() && named != caller->project->id && named != caller->project->alias)
     return fail(Error::bad_request("project_mismatch", "X-Tessera-Project names another project than the credential's."));
+  return caller;
+}
+
+Result<Caller> authenticate_user(App& app, const http::RequestContext& ctx) {
+  auto caller = authenticate(app, ctx);
+  if (caller && !caller->user)
+    return fail(Error::forbidden("user_required", "This route acts for a user; API keys use the administration routes."));
+  return caller;
+}
+
+Result<Caller> authenticate_session(App& app, const http::RequestContext& ctx) {
+  auto caller = authenticate(app, ctx);
+  if (caller && caller->kind != Caller::Kind::session)
+    return fail(Error::forbidden("session_required", "This self-service route needs the user's session token or cookie."));
   return caller;
 }
 

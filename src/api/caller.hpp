@@ -9,21 +9,39 @@
 #include "core/error.hpp"
 #include "http/message.hpp"
 #include "identity/user.hpp"
+#include "access/permission.hpp"
 #include "projects/project_service.hpp"
+#include "session/credentials.hpp"
 #include "session/session_service.hpp"
 
 namespace tessera::api {
 
 class App;
 
+// A resolved credential: its project, who acts (a user, or an API key through an access token) and
+// what it may do now. Permissions are computed at each request from the live state of the subject:
+// a suspended user, a revoked key or a changed role takes effect at once, whatever token is presented.
 struct Caller {
-  session::LiveSessionPtr session;
-  std::shared_ptr<const identity::User> user;
+  enum class Kind { session, access_token, personal_token };
+  Kind kind = Kind::session;
   projects::ProjectPtr project;
+  std::shared_ptr<const identity::User> user;      // null when an API key acts
+  std::shared_ptr<const session::ApiKey> api_key;  // the key behind an access token, if any
+  session::LiveSessionPtr session;                 // only for session tokens
+  access::PermissionSet permissions;
+
+  // 403 forbidden naming the missing permission.
+  Status require(std::string_view permission) const;
+  const access::PermissionSet& grantor() const { return permissions; }
 };
 
-// 401 when no valid credential is presented; 403 csrf_failed for a cookie without its CSRF token.
+// Any credential: session token or cookie (with CSRF for unsafe methods), JWT access token, or
+// personal access token. 401 when none is valid.
 Result<Caller> authenticate(App& app, const http::RequestContext& ctx);
+// A user's credential of any kind (GET /v1/me): 403 user_required for API keys.
+Result<Caller> authenticate_user(App& app, const http::RequestContext& ctx);
+// The user's own session (self-service changes, sessions, tokens): 403 session_required otherwise.
+Result<Caller> authenticate_session(App& app, const http::RequestContext& ctx);
 
 // For requests without a credential: X-Tessera-Project, then the body's "project", then the only project.
 Result<projects::ProjectPtr> resolve_project(App& app, const http::RequestContext& ctx, const boost::json::object& body);

@@ -30,4 +30,12 @@ Result<PageRequest> parse_page(const http::RequestContext& ctx) {
 
 std::string encode_cursor(std::string_view position) { return crypto::base64url_encode(position); }
 
+Result<std::optional<Timestamp>> optional_time_field(const std::optional<std::string>& text, const std::string& field) {
+  if (!text) return std::optional<Timestamp>();
+  Timestamp t;
+  if (!parse_rfc3339(*text, t))
+    return fail(Error::validation({{field, "format", "must be an RFC 3339 time such as 2027-01-01T00:00:00Z"}}));
+  return std::optional<Timestamp>(t);
+}
+
 }  // namespace tessera::api

@@ -4,7 +4,10 @@
 #include <optional>
 #include <string>
 
+#include "core/clock.hpp"
 #include "core/error.hpp"
+#include <boost/json.hpp>
+#include <vector>
 #include "http/message.hpp"
 
 // Inside a handler coroutine: unwraps a Result into `var`, or returns its error.
@@ -23,5 +26,21 @@ struct PageRequest {
 // ?limit= (1-1000, default 50) and ?cursor= (opaque, from a previous page's next_cursor).
 Result<PageRequest> parse_page(const http::RequestContext& ctx);
 std::string encode_cursor(std::string_view position);
+
+// An optional RFC 3339 field: nullopt when absent, a 422 naming the field when malformed.
+Result<std::optional<Timestamp>> optional_time_field(const std::optional<std::string>& text, const std::string& field);
+
+// {"items": [...], "next_cursor": ...} from a page fetched with limit + 1 rows.
+template <class Item, class ToJson, class IdOf>
+http::Response page_response(std::vector<Item> rows, size_t limit, ToJson to_json, IdOf id_of) {
+  boost::json::array items;
+  boost::json::value next = nullptr;
+  if (rows.size() > limit) {
+    rows.resize(limit);
+    next = encode_cursor(id_of(rows.back()));
+  }
+  for (const auto& row : rows) items.push_back(to_json(row));
+  return http::json_response(http::beast_http::status::ok, boost::json::object{{"items", std::move(items)}, {"next_cursor", next}});
+}
 
 }  // namespace tessera::api

@@ -15,12 +15,12 @@ using http::RequestContext;
 namespace {
 
 HandlerResult get_me(App& app, RequestContext& ctx) {
-  CO_TRY(caller, authenticate(app, ctx));
+  CO_TRY(caller, authenticate_user(app, ctx));
   co_return http::json_response(beast_http::status::ok, user_json(*caller.user));
 }
 
 HandlerResult patch_me(App& app, RequestContext& ctx) {
-  CO_TRY(caller, authenticate(app, ctx));
+  CO_TRY(caller, authenticate_session(app, ctx));
   CO_TRY(body, parse_json_object(ctx.request));
   JsonFields f(body);
   identity::ProfilePatch patch;
@@ -45,7 +45,7 @@ HandlerResult patch_me(App& app, RequestContext& ctx) {
 }
 
 HandlerResult delete_me(App& app, RequestContext& ctx) {
-  CO_TRY(caller, authenticate(app, ctx));
+  CO_TRY(caller, authenticate_session(app, ctx));
   CO_TRY(body, parse_json_object(ctx.request));
   JsonFields f(body);
   auto password = f.string("password");
@@ -59,7 +59,7 @@ HandlerResult delete_me(App& app, RequestContext& ctx) {
 }
 
 HandlerResult change_password(App& app, RequestContext& ctx) {
-  CO_TRY(caller, authenticate(app, ctx));
+  CO_TRY(caller, authenticate_session(app, ctx));
   CO_TRY(body, parse_json_object(ctx.request));
   JsonFields f(body);
   auto old_password = f.string("old_password");
@@ -76,7 +76,7 @@ HandlerResult change_password(App& app, RequestContext& ctx) {
 }
 
 HandlerResult list_sessions(App& app, RequestContext& ctx) {
-  CO_TRY(caller, authenticate(app, ctx));
+  CO_TRY(caller, authenticate_session(app, ctx));
   CO_TRY(page, parse_page(ctx));
   const auto& current = caller.session->row;
   auto page_out = app.sessions().list(current.user_id, page.limit, page.after);
@@ -88,12 +88,43 @@ HandlerResult list_sessions(App& app, RequestContext& ctx) {
 }
 
 HandlerResult revoke_session(App& app, RequestContext& ctx) {
-  CO_TRY(caller, authenticate(app, ctx));
+  CO_TRY(caller, authenticate_session(app, ctx));
   std::string id(ctx.param("id"));
   if (auto ok = app.sessions().revoke(caller.session->row.user_id, id); !ok) co_return fail(ok.error());
   auto res = http::empty_response(beast_http::status::no_content);
   if (id == caller.session->row.id) clear_session_cookies(res, app.secure_cookies());  // revoking oneself is a logout
   co_return res;
+}
+
+HandlerResult create_token(App& app, RequestContext& ctx) {
+  CO_TRY(caller, authenticate_session(app, ctx));
+  CO_TRY(body, parse_json_object(ctx.request));
+  JsonFields f(body);
+  session::NewPersonalToken in;
+  in.name = f.string("name").value_or("");
+  auto permissions = f.string_array("permissions");
+  auto expires_at = f.string("expires_at");
+  if (auto ok = f.finish(); !ok) co_return fail(ok.error());
+  CO_TRY(expiry, optional_time_field(expires_at, "expires_at"));
+  in.permissions = permissions.value_or(std::vector<std::string>{});
+  in.expires_at = expiry;
+  CO_TRY(issued, app.personal_tokens().create(caller.project->id, caller.user->id, in, caller.permissions));
+  auto json = personal_token_json(issued.token);
+  json["token"] = issued.secret;
+  co_return http::json_response(beast_http::status::created, json);
+}
+
+HandlerResult list_tokens(App& app, RequestContext& ctx) {
+  CO_TRY(caller, authenticate_session(app, ctx));
+  CO_TRY(page, parse_page(ctx));
+  auto rows = app.personal_tokens().list(caller.user->id, page.limit + 1, page.after);
+  co_return page_response(std::move(rows), page.limit, personal_token_json, [](const session::PersonalToken& t) { return t.id; });
+}
+
+HandlerResult revoke_token(App& app, RequestContext& ctx) {
+  CO_TRY(caller, authenticate_session(app, ctx));
+  if (auto ok = app.personal_tokens().revoke(caller.user->id, std::string(ctx.param("id"))); !ok) co_return fail(ok.error());
+  co_return http::empty_response(beast_http::status::no_content);
 }
 
 }  // namespace
@@ -104,6 +135,9 @@ void register_me_routes(http::Router& router, App& app) {
   router.add(verb::patch, "/v1/me", [&app](RequestContext& ctx) { return patch_me(app, ctx); });
   router.add(verb::delete_, "/v1/me", [&app](RequestContext& ctx) { return delete_me(app, ctx); });
   router.add(verb::post, "/v1/me/password", [&app](RequestContext& ctx) { return change_password(app, ctx); });
+  router.add(verb::post, "/v1/me/tokens", [&app](RequestContext& ctx) { return create_token(app, ctx); });
+  router.add(verb::get, "/v1/me/tokens", [&app](RequestContext& ctx) { return list_tokens(app, ctx); });
+  router.add(verb::delete_, "/v1/me/tokens/{id}", [&app](RequestContext& ctx) { return revoke_token(app, ctx); });
   router.add(verb::get, "/v1/sessions", [&app](RequestContext& ctx) { return list_sessions(app, ctx); });
   router.add(verb::delete_, "/v1/sessions/{id}", [&app](RequestContext& ctx) { return revoke_session(app, ctx); });
 }

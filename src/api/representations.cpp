@@ -78,6 +78,42 @@ http::Response signed_in_response(http::beast_http::status status, const identit
   return res;
 }
 
+boost::json::array permissions_json(const access::PermissionSet& permissions) {
+  boost::json::array out;
+  for (const auto& p : permissions.list()) out.emplace_back(p);
+  return out;
+}
+
+boost::json::value optional_time_json(const std::optional<Timestamp>& t) {
+  return t ? boost::json::value(format_rfc3339(*t)) : boost::json::value(nullptr);
+}
+
+boost::json::object api_key_json(const session::ApiKey& k) {
+  return {{"id", k.id},
+          {"project_id", k.project_id},
+          {"name", k.name},
+          {"permissions", permissions_json(k.permissions)},
+          {"expires_at", optional_time_json(k.expires_at)},
+          {"created_at", format_rfc3339(k.created_at)}};
+}
+
+boost::json::object personal_token_json(const session::PersonalToken& t) {
+  return {{"id", t.id},
+          {"name", t.name},
+          {"permissions", permissions_json(t.permissions)},
+          {"expires_at", format_rfc3339(t.expires_at)},
+          {"created_at", format_rfc3339(t.created_at)}};
+}
+
+boost::json::object role_json(const access::Role& r) {
+  return {{"id", r.id},
+          {"name", r.name},
+          {"description", r.description},
+          {"permissions", permissions_json(r.permissions)},
+          {"created_at", format_rfc3339(r.created_at)},
+          {"updated_at", format_rfc3339(r.updated_at)}};
+}
+
 void clear_session_cookies(http::Response& res, bool secure_cookies) {
   res.insert(http::beast_http::field::set_cookie, cookie(kSessionCookie, "", 0, true, secure_cookies));
   res.insert(http::beast_http::field::set_cookie, cookie(kCsrfCookie, "", 0, false, secure_cookies));

@@ -6,6 +6,8 @@
 #include "http/message.hpp"
 #include "identity/user.hpp"
 #include "projects/project.hpp"
+#include "access/role.hpp"
+#include "session/credentials.hpp"
 #include "session/session_service.hpp"
 
 namespace tessera::api {
@@ -19,5 +21,11 @@ boost::json::object issued_session_json(const session::IssuedSession& issued);
 http::Response signed_in_response(http::beast_http::status status, const identity::User& user,
                                   const session::IssuedSession& issued, bool secure_cookies);
 void clear_session_cookies(http::Response& response, bool secure_cookies);
+
+boost::json::object api_key_json(const session::ApiKey& key);
+boost::json::object personal_token_json(const session::PersonalToken& token);
+boost::json::object role_json(const access::Role& role);
+boost::json::array permissions_json(const access::PermissionSet& permissions);
+boost::json::value optional_time_json(const std::optional<Timestamp>& t);
 
 }  // namespace tessera::api

@@ -9,5 +9,8 @@ class App;
 void register_operations_routes(http::Router& router, App& app);
 void register_auth_routes(http::Router& router, App& app);
 void register_me_routes(http::Router& router, App& app);
+void register_token_routes(http::Router& router, App& app);
+void register_api_key_routes(http::Router& router, App& app);
+void register_role_routes(http::Router& router, App& app);
 
 }  // namespace tessera::api

@@ -56,6 +56,16 @@ class BoundedCache {
     }
   }
 
+  // Drops everything (e.g. when a change affects entries that cannot be named one by one).
+  void clear() {
+    epoch_.fetch_add(1);
+    for (auto& s : shards_) {
+      std::lock_guard lock(s.mutex);
+      size_.fetch_sub(s.map.size());
+      s.map.clear();
+    }
+  }
+
   size_t size() const { return size_.load(); }
 
  private:

@@ -123,6 +123,12 @@ const std::vector<Key>& keys() {
       uint_key("password", "iterations", [](Config& c) -> auto& { return c.password.iterations; }, 1, 100),
       uint_key("password", "workers", [](Config& c) -> auto& { return c.password.workers; }, 0, 256),
       uint_key("password", "queue_limit", [](Config& c) -> auto& { return c.password.queue_limit; }, 0, 1000000),
+      string_key("token", "issuer", [](Config& c) -> auto& { return c.token.issuer; }),
+      string_key("token", "audience", [](Config& c) -> auto& { return c.token.audience; }),
+      duration_key("token", "access_ttl", [](Config& c) -> auto& { return c.token.access_ttl; }),
+      duration_key("token", "refresh_ttl", [](Config& c) -> auto& { return c.token.refresh_ttl; }),
+      duration_key("token", "refresh_reuse_grace", [](Config& c) -> auto& { return c.token.refresh_reuse_grace; }),
+      duration_key("token", "personal_token_max_ttl", [](Config& c) -> auto& { return c.token.personal_token_max_ttl; }),
       string_key("log", "level", [](Config& c) -> auto& { return c.log.level; }, {"debug", "info", "warn", "error"}),
       bool_key("log", "requests", [](Config& c) -> auto& { return c.log.requests; }),
   };

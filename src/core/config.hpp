@@ -37,6 +37,15 @@ struct SessionConfig {
   unsigned cache_size = 100000;
 };
 
+struct TokenConfig {
+  std::string issuer;                 // empty: public_url, or "tessera"
+  std::string audience = "tessera";
+  Micros access_ttl = std::chrono::minutes(15);
+  Micros refresh_ttl = std::chrono::hours(24 * 30);
+  Micros refresh_reuse_grace = std::chrono::seconds(10);
+  Micros personal_token_max_ttl = std::chrono::hours(24 * 365);
+};
+
 struct PasswordConfig {
   uint32_t memory_kib = 19456;
   uint32_t iterations = 2;
@@ -54,6 +63,7 @@ struct Config {
   StoreConfig store;
   SessionConfig session;
   PasswordConfig password;
+  TokenConfig token;
   LogConfig log;
 };
 

@@ -25,6 +25,7 @@ struct Error {
   std::string missing_permission;
   int retry_after_seconds = 0;
   std::string www_authenticate;  // sent as the WWW-Authenticate header of a 401
+  bool oauth = false;            // an OAuth 2.0 endpoint error: also sent as "error"/"error_description"
 
   static Error make(int status, std::string code, std::string message) {
     Error e;

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "crypto/hash_worker.hpp"
+#include "crypto/legacy_hashes.hpp"
 
 namespace tessera::crypto {
 
@@ -35,6 +36,12 @@ VerifyOutcome PasswordHasher::verify(std::string_view password, std::string_view
                                              static_cast<size_t>(params_.memory_kib) * 1024) != 0;
   } else if (stored.starts_with("$argon2i$")) {
     outcome.ok = crypto_pwhash_argon2i_str_verify(str.c_str(), password.data(), password.size()) == 0;
+    outcome.needs_rehash = outcome.ok;
+  } else if (stored.starts_with("$2a$") || stored.starts_with("$2b$") || stored.starts_with("$2y$")) {
+    outcome.ok = bcrypt_verify(password, stored);
+    outcome.needs_rehash = outcome.ok;
+  } else if (stored.starts_with("$pbkdf2-sha256$")) {
+    outcome.ok = pbkdf2_sha256_verify(password, stored);
     outcome.needs_rehash = outcome.ok;
   } else {
     verify_dummy(password);  // unknown format: never matches, still costs the same

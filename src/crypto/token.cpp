@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include <algorithm>
+
 #include "crypto/random.hpp"
 
 namespace tessera::crypto {
@@ -35,6 +37,16 @@ bool token_well_formed(std::string_view token, std::string_view prefix) {
 }
 
 std::string token_hash(std::string_view token) { return blake2b(token, "tessera.token.v1\n"); }
+
+std::string keyed_secret_hash(std::string_view id, std::string_view secret) {
+  unsigned char out[32];
+  crypto_generichash_state st;
+  crypto_generichash_init(&st, reinterpret_cast<const unsigned char*>(id.data()),
+                          std::min<size_t>(id.size(), crypto_generichash_KEYBYTES_MAX), sizeof out);
+  crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(secret.data()), secret.size());
+  crypto_generichash_final(&st, out, sizeof out);
+  return std::string(reinterpret_cast<char*>(out), sizeof out);
+}
 
 std::string csrf_token_for(std::string_view session_token) {
   return base64url_encode(blake2b(session_token, "tessera.csrf.v1\n"));

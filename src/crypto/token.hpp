@@ -7,6 +7,9 @@
 namespace tessera::crypto {
 
 inline constexpr std::string_view kSessionTokenPrefix = "tss_";
+inline constexpr std::string_view kApiKeySecretPrefix = "tsk_";
+inline constexpr std::string_view kPersonalTokenPrefix = "tsp_";
+inline constexpr std::string_view kRefreshTokenPrefix = "tsr_";
 
 // "tss_" + base64url(32 random bytes)
 std::string make_token(std::string_view prefix);
@@ -16,6 +19,10 @@ bool token_well_formed(std::string_view token, std::string_view prefix);
 
 // BLAKE2b-256 of the whole token: what the store keeps and looks up. High-entropy secrets need no slow hash.
 std::string token_hash(std::string_view token);
+
+// BLAKE2b-256 of a secret keyed with its public id (API keys): a stolen table of hashes cannot be
+// matched against secrets of other ids.
+std::string keyed_secret_hash(std::string_view id, std::string_view secret);
 
 // A CSRF token derived from a session token (one-way), so it needs no storage of its own.
 std::string csrf_token_for(std::string_view session_token);

@@ -19,6 +19,10 @@ Response problem_response(const Error& e, std::string_view request_id) {
     body["errors"] = std::move(errors);
   }
   if (!e.missing_permission.empty()) body["missing_permission"] = e.missing_permission;
+  if (e.oauth) {  // RFC 6749 section 5.2, for OAuth client libraries
+    body["error"] = e.code;
+    body["error_description"] = e.message;
+  }
   if (e.status >= 500) {
     body["request_id"] = request_id;
     if (!e.internal.empty()) log::error("request failed", {{"request_id", request_id}, {"code", e.code}, {"internal", e.internal}});

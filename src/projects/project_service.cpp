@@ -1,5 +1,6 @@
 #include "projects/project_service.hpp"
 
+#include "access/role_service.hpp"
 #include "core/uuid.hpp"
 #include "store/store.hpp"
 
@@ -31,7 +32,11 @@ Result<Project> ProjectService::create(std::string_view alias, std::string_view 
   p.alias = alias;
   p.name = name.empty() ? std::string(alias) : std::string(name);
   p.created_at = clock_.now();
-  bool inserted = store_.write([&](store::Repositories& r) { return r.projects.insert(p); });
+  bool inserted = store_.write([&](store::Repositories& r) {
+    if (!r.projects.insert(p)) return false;
+    for (const auto& role : access::builtin_roles(p.id, p.created_at)) r.roles.insert(role);
+    return true;
+  });
   if (!inserted) return fail(Error::conflict("project_alias_taken", "A project with this alias exists."));
   snapshot(Micros(0));
   return p;

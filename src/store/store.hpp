@@ -12,8 +12,10 @@
 #include <utility>
 
 #include "core/error.hpp"
+#include "access/role_store.hpp"
 #include "identity/user_store.hpp"
 #include "projects/project_store.hpp"
+#include "session/credential_store.hpp"
 #include "session/session_store.hpp"
 
 namespace tessera::store {
@@ -27,6 +29,12 @@ struct Repositories {
   projects::ProjectStore& projects;
   identity::UserStore& users;
   session::SessionStore& sessions;
+  access::RoleStore& roles;
+  session::ApiKeyStore& api_keys;
+  session::PersonalTokenStore& personal_tokens;
+  session::RefreshTokenStore& refresh_tokens;
+  session::SigningKeyStore& signing_keys;
+  session::RevokedTokenStore& revoked_tokens;
 };
 
 namespace detail {

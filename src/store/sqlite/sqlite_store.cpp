@@ -4,7 +4,9 @@
 
 #include "core/log.hpp"
 #include "store/sqlite/sqlite_connection.hpp"
+#include "store/sqlite/sqlite_credential_stores.hpp"
 #include "store/sqlite/sqlite_project_store.hpp"
+#include "store/sqlite/sqlite_role_store.hpp"
 #include "store/sqlite/sqlite_session_store.hpp"
 #include "store/sqlite/sqlite_user_store.hpp"
 
@@ -27,7 +29,13 @@ struct SqliteStore::Slot {
   SqliteProjectStore projects{conn};
   SqliteUserStore users{conn};
   SqliteSessionStore sessions{conn};
-  Repositories repos{projects, users, sessions};
+  SqliteRoleStore roles{conn};
+  SqliteApiKeyStore api_keys{conn};
+  SqlitePersonalTokenStore personal_tokens{conn};
+  SqliteRefreshTokenStore refresh_tokens{conn};
+  SqliteSigningKeyStore signing_keys{conn};
+  SqliteRevokedTokenStore revoked_tokens{conn};
+  Repositories repos{projects, users, sessions, roles, api_keys, personal_tokens, refresh_tokens, signing_keys, revoked_tokens};
   Slot(const std::string& path, bool create, const std::string& sync) : conn(path, create, sync) {}
 };
 

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "identity/identifiers.hpp"
+#include "store/sqlite/sqlite_user_query.hpp"
 #include "store/store.hpp"
 
 namespace tessera::store::sqlite {
@@ -138,16 +139,42 @@ bool SqliteUserStore::remove(std::string_view project_id, std::string_view user_
   return conn_.changes() > 0;
 }
 
-// Being written (filter language): see identity/user_query.hpp.
-identity::UserPage SqliteUserStore::list(std::string_view, const identity::UserQuery&) {
-  throw StoreFailure("user list: not implemented yet");
+// Administration: the SQL is compiled per request (store/sqlite/sqlite_user_query.hpp), so these
+// statements are prepared for one run instead of going through the connection's cache.
+identity::UserPage SqliteUserStore::list(std::string_view project_id, const identity::UserQuery& query) {
+  constexpr int kSortColumn = 17;  // the sort values follow USER_COLUMNS
+  OneShotStatement st(conn_, compile_user_list(project_id, query, USER_COLUMNS));
+  identity::UserPage page;
+  identity::Cursor last;
+  while (st.step()) {
+    if (page.items.size() == query.limit) {  // the extra row: there is a next page, after the last item
+      page.next = std::move(last);
+      break;
+    }
+    page.items.push_back(read_user(st.row()));
+    last.keys.clear();
+    for (size_t i = 0; i < query.sort.size(); ++i) last.keys.push_back(st.value(kSortColumn + static_cast<int>(i)));
+    last.id = page.items.back().id;
+    last.sort = identity::sort_spec(query.sort);
+  }
+  return page;
 }
-std::vector<std::string> SqliteUserStore::update_where(std::string_view, const std::vector<identity::Condition>&,
-                                                       const identity::UserChanges&, Timestamp) {
-  throw StoreFailure("user bulk update: not implemented yet");
+
+std::vector<std::string> SqliteUserStore::update_where(std::string_view project_id,
+                                                       const std::vector<identity::Condition>& where,
+                                                       const identity::UserChanges& changes, Timestamp now) {
+  OneShotStatement st(conn_, compile_user_update(project_id, where, changes, now));
+  std::vector<std::string> ids;
+  while (st.step()) ids.push_back(st.row().text(0));
+  return ids;
 }
-std::vector<std::string> SqliteUserStore::remove_where(std::string_view, const std::vector<identity::Condition>&) {
-  throw StoreFailure("user bulk delete: not implemented yet");
+
+std::vector<std::string> SqliteUserStore::remove_where(std::string_view project_id,
+                                                       const std::vector<identity::Condition>& where) {
+  OneShotStatement st(conn_, compile_user_delete(project_id, where));
+  std::vector<std::string> ids;
+  while (st.step()) ids.push_back(st.row().text(0));
+  return ids;
 }
 
 }  // namespace tessera::store::sqlite

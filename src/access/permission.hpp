@@ -1,0 +1,43 @@
+// Permissions are "resource:action" strings (API.md), with "resource:*" and "*" as wildcards.
+// A PermissionSet answers whether it allows one permission, and combines with others: a token's
+// scope narrows what its subject holds (intersection), roles add up (union).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace tessera::access {
+
+// Known resources and actions; anything else is refused when granted, so a typo never grants nothing silently.
+bool valid_permission(std::string_view permission);
+
+class PermissionSet {
+ public:
+  PermissionSet() = default;
+  // Keeps valid entries only, without duplicates, sorted.
+  explicit PermissionSet(const std::vector<std::string>& permissions);
+  static PermissionSet everything() { return PermissionSet({"*"}); }
+  // 422 validation_failed naming `field[i]` for each invalid entry.
+  static Result<PermissionSet> parse(const std::vector<std::string>& permissions, const std::string& field);
+  // Space-separated, as OAuth scopes are.
+  static PermissionSet from_scope(std::string_view scope);
+
+  bool allows(std::string_view needed) const;
+  // True when every permission of `other` is allowed here: granting `other` is no escalation.
+  bool covers(const PermissionSet& other) const;
+  PermissionSet intersect(const PermissionSet& other) const;
+  PermissionSet unite(const PermissionSet& other) const;
+
+  const std::vector<std::string>& list() const { return permissions_; }
+  std::string scope() const;
+  bool empty() const { return permissions_.empty(); }
+  bool operator==(const PermissionSet&) const = default;
+
+ private:
+  std::vector<std::string> permissions_;
+};
+
+}  // namespace tessera::access

@@ -1,0 +1,263 @@
+// The OAuth 2.0 surface: POST /v1/token, /v1/token/introspect, /v1/token/revoke, and the discovery
+// documents /.well-known/jwks.json and /.well-known/openid-configuration.
+#include <cctype>
+
+#include "api/app.hpp"
+#include "api/caller.hpp"
+#include "api/handler.hpp"
+#include "api/json_body.hpp"
+#include "api/routes.hpp"
+#include "crypto/random.hpp"
+#include "crypto/token.hpp"
+
+namespace tessera::api {
+
+namespace beast_http = http::beast_http;
+using http::HandlerResult;
+using http::RequestContext;
+
+namespace {
+
+constexpr std::string_view kTokenExchange = "urn:ietf:params:oauth:grant-type:token-exchange";
+constexpr std::string_view kAccessTokenType = "urn:ietf:params:oauth:token-type:access_token";
+
+Error oauth(int status, std::string code, std::string message) {
+  Error e = Error::make(status, std::move(code), std::move(message));
+  e.oauth = true;
+  return e;
+}
+
+using Params = std::map<std::string, std::string, std::less<>>;
+
+// application/x-www-form-urlencoded: '+' is a space, %XX a byte.
+std::optional<std::string> form_decode(std::string_view in) {
+  std::string out;
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '+') {
+      out += ' ';
+    } else if (in[i] == '%') {
+      if (i + 2 >= in.size() || !std::isxdigit(static_cast<unsigned char>(in[i + 1])) ||
+          !std::isxdigit(static_cast<unsigned char>(in[i + 2])))
+        return std::nullopt;
+      out += static_cast<char>(std::stoi(std::string(in.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out += in[i];
+    }
+  }
+  return out;
+}
+
+// Token requests come as application/x-www-form-urlencoded (RFC 6749) or as JSON objects of strings.
+Result<Params> read_params(const http::Request& req) {
+  Params params;
+  std::string_view type = req[beast_http::field::content_type];
+  if (type.starts_with("application/x-www-form-urlencoded")) {
+    std::string_view body = req.body();
+    while (!body.empty()) {
+      size_t amp = body.find('&');
+      std::string_view pair = body.substr(0, amp);
+      body = amp == std::string_view::npos ? std::string_view() : body.substr(amp + 1);
+      if (pair.empty()) continue;
+      size_t eq = pair.find('=');
+      auto key = form_decode(pair.substr(0, eq));
+      auto value = form_decode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
+      if (!key || !value) return fail(oauth(400, "invalid_request", "The form body is malformed."));
+      if (!params.emplace(*key, *value).second)
+        return fail(oauth(400, "invalid_request", "The parameter " + *key + " is repeated."));
+    }
+    return params;
+  }
+  auto object = parse_json_object(req);
+  if (!object) return fail(object.error());
+  for (auto& [key, value] : *object) {
+    if (!value.is_string()) return fail(oauth(400, "invalid_request", "The parameter " + std::string(key) + " must be a string."));
+    params.emplace(std::string(key), std::string(value.as_string()));
+  }
+  return params;
+}
+
+std::optional<std::string> param(const Params& p, std::string_view name) {
+  auto it = p.find(name);
+  if (it == p.end() || it->second.empty()) return std::nullopt;
+  return it->second;
+}
+
+// Client credentials from HTTP Basic (RFC 6749 2.3.1: each part form-url-encoded) or the body.
+std::pair<std::string, std::string> client_credentials(const RequestContext& ctx, const Params& p) {
+  std::string_view authorization = ctx.header(beast_http::field::authorization);
+  if (authorization.size() > 6 && boost::beast::iequals(authorization.substr(0, 6), "Basic ")) {
+    std::string decoded;
+    std::string b64(authorization.substr(6));
+    // Basic uses standard base64 with padding; map it onto base64url without padding.
+    for (char& c : b64) c = c == '+' ? '-' : c == '/' ? '_' : c;
+    while (!b64.empty() && b64.back() == '=') b64.pop_back();
+    if (crypto::base64url_decode(b64, decoded)) {
+      auto colon = decoded.find(':');
+      if (colon != std::string::npos) {
+        auto id = form_decode(std::string_view(decoded).substr(0, colon));
+        auto secret = form_decode(std::string_view(decoded).substr(colon + 1));
+        if (id && secret) return {*id, *secret};
+      }
+    }
+    return {"", ""};
+  }
+  return {param(p, "client_id").value_or(""), param(p, "client_secret").value_or("")};
+}
+
+http::Response token_response(const session::TokenResponse& t, bool exchanged) {
+  boost::json::object body{{"access_token", t.access_token},
+                           {"token_type", "Bearer"},
+                           {"expires_in", t.expires_in},
+                           {"refresh_token", t.refresh_token},
+                           {"refresh_token_expires_in", t.refresh_expires_in},
+                           {"scope", t.scope}};
+  if (exchanged) body["issued_token_type"] = kAccessTokenType;
+  auto res = http::json_response(beast_http::status::ok, body);
+  res.set(beast_http::field::cache_control, "no-store");
+  res.set(beast_http::field::pragma, "no-cache");
+  return res;
+}
+
+// What a refresh token's subject holds now; nullopt when it is gone, expired or suspended.
+std::optional<session::GrantSubject> current_subject(App& app, const session::RefreshToken& rt) {
+  if (rt.subject_kind == session::SubjectKind::api_key) {
+    auto key = app.api_keys().active(rt.subject_id);
+    if (!key) return std::nullopt;
+    return session::GrantSubject{rt.subject_kind, key->id, key->project_id, key->permissions};
+  }
+  auto user = app.users().get(rt.project_id, rt.subject_id);
+  if (!user || !user->active) return std::nullopt;
+  return session::GrantSubject{rt.subject_kind, user->id, user->project_id, app.roles().permissions_of(user->project_id, user->id)};
+}
+
+HandlerResult token(App& app, RequestContext& ctx) {
+  CO_TRY(params, read_params(ctx.request));
+  auto grant_type = param(params, "grant_type");
+  auto scope = param(params, "scope");
+  if (!grant_type) co_return fail(oauth(400, "invalid_request", "grant_type is required."));
+  if (*grant_type == "client_credentials" || *grant_type == "api_key_credentials") {
+    auto [id, secret] = client_credentials(ctx, params);
+    CO_TRY(key, app.api_keys().authenticate(id, secret));
+    CO_TRY(issued, app.tokens().grant({session::SubjectKind::api_key, key->id, key->project_id, key->permissions}, scope));
+    co_return token_response(issued, false);
+  }
+  if (*grant_type == "refresh_token") {
+    auto refresh = param(params, "refresh_token");
+    if (!refresh) co_return fail(oauth(400, "invalid_request", "refresh_token is required."));
+    CO_TRY(issued, app.tokens().refresh(*refresh, scope, [&](const session::RefreshToken& rt) { return current_subject(app, rt); }));
+    co_return token_response(issued, false);
+  }
+  if (*grant_type == kTokenExchange) {
+    auto subject_token = param(params, "subject_token");
+    if (!subject_token) co_return fail(oauth(400, "invalid_request", "subject_token is required."));
+    auto type = param(params, "subject_token_type");
+    if (type && *type != kAccessTokenType && *type != "urn:tessera:token-type:session")
+      co_return fail(oauth(400, "invalid_request", "subject_token_type must be a Tessera session token."));
+    auto live = app.sessions().authenticate(*subject_token);
+    if (!live) co_return fail(oauth(400, "invalid_grant", "The subject token is not a valid session."));
+    const auto& s = (*live)->row;
+    auto user = app.users().get(s.project_id, s.user_id);
+    if (!user || !user->active) co_return fail(oauth(400, "invalid_grant", "The session's user cannot act."));
+    session::GrantSubject subject{session::SubjectKind::user, user->id, user->project_id,
+                                  app.roles().permissions_of(user->project_id, user->id)};
+    CO_TRY(issued, app.tokens().grant(subject, scope));
+    co_return token_response(issued, true);
+  }
+  co_return fail(oauth(400, "unsupported_grant_type", "grant_type must be client_credentials, refresh_token or " +
+                                                         std::string(kTokenExchange) + "."));
+}
+
+// Introspection and revocation are for back-end servers: an API key, by HTTP Basic or its access token.
+Result<std::shared_ptr<const session::ApiKey>> api_key_caller(App& app, const RequestContext& ctx, const Params& params) {
+  std::string_view authorization = ctx.header(beast_http::field::authorization);
+  if (authorization.size() > 7 && boost::beast::iequals(authorization.substr(0, 7), "Bearer ")) {
+    auto caller = authenticate(app, ctx);
+    if (!caller) return fail(caller.error());
+    if (!caller->api_key) return fail(Error::forbidden("api_key_required", "Only API keys may introspect or revoke tokens."));
+    return caller->api_key;
+  }
+  auto [id, secret] = client_credentials(ctx, params);
+  return app.api_keys().authenticate(id, secret);
+}
+
+HandlerResult introspect(App& app, RequestContext& ctx) {
+  CO_TRY(params, read_params(ctx.request));
+  CO_TRY(key, api_key_caller(app, ctx, params));
+  auto token = param(params, "token").value_or("");
+  boost::json::object body{{"active", false}};
+  auto seconds = [](Timestamp t) { return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count(); };
+  if (token.starts_with(crypto::kRefreshTokenPrefix)) {
+    if (auto rt = app.tokens().find_refresh(token); rt && rt->project_id == key->project_id)
+      body = {{"active", true}, {"token_type", "refresh_token"}, {"scope", rt->scope.scope()}, {"sub", rt->subject_id},
+              {"exp", seconds(rt->expires_at)}, {"iat", seconds(rt->created_at)}, {"project", rt->project_id}};
+  } else if (token.starts_with(crypto::kSessionTokenPrefix)) {
+    if (auto live = app.sessions().authenticate(token); live && (*live)->row.project_id == key->project_id)
+      body = {{"active", true}, {"token_type", "session"}, {"sub", (*live)->row.user_id},
+              {"exp", seconds(from_micros((*live)->idle_expires_at_us.load()))}, {"iat", seconds((*live)->row.created_at)},
+              {"project", (*live)->row.project_id}};
+  } else if (auto at = app.tokens().verify(token); at && (*at)->project_id == key->project_id) {
+    const auto& t = **at;
+    body = {{"active", true}, {"token_type", "access_token"}, {"scope", t.scope.scope()}, {"sub", t.subject},
+            {"exp", seconds(t.expires_at)}, {"iat", seconds(t.issued_at)}, {"jti", t.jti}, {"iss", app.tokens().issuer()},
+            {"aud", app.tokens().audience()}, {"project", t.project_id}};
+    if (t.kind == session::SubjectKind::api_key) body["client_id"] = t.subject;
+  }
+  auto res = http::json_response(beast_http::status::ok, body);
+  res.set(beast_http::field::cache_control, "no-store");
+  co_return res;
+}
+
+HandlerResult revoke(App& app, RequestContext& ctx) {
+  CO_TRY(params, read_params(ctx.request));
+  CO_TRY(key, api_key_caller(app, ctx, params));
+  auto token = param(params, "token");
+  if (!token) co_return fail(oauth(400, "invalid_request", "token is required."));
+  app.tokens().revoke(key->project_id, *token);  // RFC 7009: the same answer whatever the token was
+  co_return http::empty_response(beast_http::status::ok);
+}
+
+std::string base_url(App& app, const RequestContext& ctx) {
+  if (!app.config().server.public_url.empty()) return app.config().server.public_url;
+  return "http://" + std::string(ctx.header(beast_http::field::host));
+}
+
+HandlerResult jwks(App& app, RequestContext&) {
+  auto res = http::json_response(beast_http::status::ok, app.key_ring().jwks());
+  res.set(beast_http::field::cache_control, "public, max-age=300");
+  co_return res;
+}
+
+HandlerResult openid_configuration(App& app, RequestContext& ctx) {
+  std::string base = base_url(app, ctx);
+  boost::json::object doc{
+      {"issuer", app.tokens().issuer()},
+      {"jwks_uri", base + "/.well-known/jwks.json"},
+      {"token_endpoint", base + "/v1/token"},
+      {"introspection_endpoint", base + "/v1/token/introspect"},
+      {"revocation_endpoint", base + "/v1/token/revoke"},
+      {"grant_types_supported", boost::json::array{"client_credentials", "refresh_token", kTokenExchange}},
+      {"token_endpoint_auth_methods_supported", boost::json::array{"client_secret_basic", "client_secret_post"}},
+      {"id_token_signing_alg_values_supported", boost::json::array{"ES256"}},
+      {"response_types_supported", boost::json::array{"token"}},
+      {"subject_types_supported", boost::json::array{"public"}},
+      {"scopes_supported", boost::json::array{"users:read", "users:write", "users:delete", "apikeys:manage", "roles:manage",
+                                              "contexts:read", "contexts:write", "licenses:read", "licenses:write",
+                                              "webhooks:manage", "projects:manage", "*"}},
+  };
+  co_return http::json_response(beast_http::status::ok, doc);
+}
+
+}  // namespace
+
+void register_token_routes(http::Router& router, App& app) {
+  using beast_http::verb;
+  router.add(verb::post, "/v1/token", [&app](RequestContext& ctx) { return token(app, ctx); });
+  router.add(verb::post, "/v1/token/introspect", [&app](RequestContext& ctx) { return introspect(app, ctx); });
+  router.add(verb::post, "/v1/token/revoke", [&app](RequestContext& ctx) { return revoke(app, ctx); });
+  router.add(verb::get, "/.well-known/jwks.json", [&app](RequestContext& ctx) { return jwks(app, ctx); });
+  router.add(verb::get, "/.well-known/openid-configuration",
+             [&app](RequestContext& ctx) { return openid_configuration(app, ctx); });
+}
+
+}  // namespace tessera::api
