@@ -7,4 +7,4 @@ CREATE INDEX users_project_created_id ON users (project_id, created_at, id);
 CREATE INDEX users_project_updated_id ON users (project_id, updated_at, id);
 CREATE INDEX users_project_last_request_id ON users (project_id, last_request_at, id);
 CREATE INDEX users_project_active_id ON users (project_id, active, id);
-CREATE INDEX users_project_external_id ON users (project_id, external_id) WHERE external_id IS NOT NULL;
+CREATE INDEX users_project_external_id ON users (project_id, external_id, id) WHERE external_id IS NOT NULL;

@@ -33,6 +33,7 @@ App::App(Config config, std::unique_ptr<store::Store> store, const Clock& clock)
       projects_(*store_, clock_),
       sessions_(*store_, clock_, config_.session),
       users_(*store_, clock_, hasher_, sessions_, config_.session.cache_size),
+      user_admin_(*store_, clock_, hasher_, users_, sessions_),
       roles_(*store_, clock_, config_.session.cache_size),
       api_keys_(*store_, clock_, config_.session.cache_size),
       personal_tokens_(*store_, clock_, config_.token.personal_token_max_ttl, config_.session.cache_size),
@@ -47,6 +48,7 @@ App::App(Config config, std::unique_ptr<store::Store> store, const Clock& clock)
   register_token_routes(router_, *this);
   register_api_key_routes(router_, *this);
   register_role_routes(router_, *this);
+  register_users_routes(router_, *this);
 
   std::vector<std::string> names;
   for (auto& r : router_.routes()) names.push_back(std::string(boost::beast::http::to_string(r.method)) + " " + r.pattern);

@@ -14,6 +14,7 @@
 #include "http/metrics.hpp"
 #include "http/router.hpp"
 #include "access/role_service.hpp"
+#include "identity/user_admin.hpp"
 #include "identity/user_service.hpp"
 #include "projects/project_service.hpp"
 #include "session/api_key_service.hpp"
@@ -36,6 +37,7 @@ class App {
   projects::ProjectService& projects() { return projects_; }
   session::SessionService& sessions() { return sessions_; }
   identity::UserService& users() { return users_; }
+  identity::UserAdmin& user_admin() { return user_admin_; }
   access::RoleService& roles() { return roles_; }
   session::ApiKeyService& api_keys() { return api_keys_; }
   session::PersonalTokenService& personal_tokens() { return personal_tokens_; }
@@ -71,6 +73,7 @@ class App {
   projects::ProjectService projects_;
   session::SessionService sessions_;
   identity::UserService users_;
+  identity::UserAdmin user_admin_;
   access::RoleService roles_;
   session::ApiKeyService api_keys_;
   session::PersonalTokenService personal_tokens_;

@@ -23,10 +23,10 @@ namespace tessera::crypto {
 
 namespace {
 
-constexpr size_t kCoordinateBytes = 32;                     // P-256 field elements
-constexpr size_t kSignatureBytes = 2 * kCoordinateBytes;    // JWS ES256 signature: R || S
-constexpr size_t kMaxDerSignatureBytes = 80;                // DER of two 33-byte INTEGERs is at most 72
-constexpr size_t kMaxTokenChars = 16 * 1024;                // bounds the work an unauthenticated caller causes
+constexpr size_t kCoordinateBytes = 32;                   // P-256 field elements
+constexpr size_t kSignatureBytes = 2 * kCoordinateBytes;  // JWS ES256 signature: R || S
+constexpr size_t kMaxDerSignatureBytes = 80;              // DER of two 33-byte INTEGERs is at most 72
+constexpr size_t kMaxTokenChars = 16 * 1024;              // bounds the work an unauthenticated caller causes
 
 using PkeyPtr = std::shared_ptr<EVP_PKEY>;
 using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)>;
@@ -219,8 +219,8 @@ std::string SigningKey::private_key_pem() const {
 }
 
 boost::json::object SigningKey::public_jwk() const {
-  return {{"kty", "EC"},          {"crv", "P-256"}, {"x", state_->x},     {"y", state_->y},
-          {"kid", state_->kid},   {"use", "sig"},   {"alg", "ES256"}};
+  return {{"kty", "EC"},         {"crv", "P-256"}, {"x", state_->x}, {"y", state_->y},
+          {"kid", state_->kid}, {"use", "sig"},   {"alg", "ES256"}};
 }
 
 std::string SigningKey::sign(const boost::json::object& claims) const {
@@ -333,7 +333,8 @@ Result<boost::json::object> JwtVerifier::verify(std::string_view token) const {
   }
 
   std::string payload_json;
-  if (!base64url_decode(token.substr(dot1 + 1, dot2 - dot1 - 1), payload_json)) return rejected("payload is not base64url");
+  if (!base64url_decode(token.substr(dot1 + 1, dot2 - dot1 - 1), payload_json))
+    return rejected("payload is not base64url");
   auto claims = parse_object(payload_json);
   if (!claims) return rejected("payload is not a JSON object");
   return std::move(*claims);

@@ -77,7 +77,6 @@ class UserService {
 
 // Validation of profile fields; each returns the field errors it finds (empty when valid).
 std::vector<FieldError> validate_sign_up(const SignUp& input);
-void check_password_rule(const std::string& field, const std::string& password, std::vector<FieldError>& errors);
 
 // The user a profile patch would make, or a validation error naming every offending field. Pure:
 // re-authentication and hashing happen in UserService::update_profile.

@@ -376,10 +376,11 @@ TEST_F(JwtTest, AddJwkRefusesOtherKeys) {
   std::string one(32, '\0');
   one[31] = 1;
   for (const json::object& bad :
-       {with("kty", "RSA"), with("crv", "P-384"), with("crv", "secp256k1"), with("alg", "RS256"), with("alg", "HS256"),
-        with("use", "enc"), without("kid"), with("kid", ""), with("kid", 7), without("x"), without("y"),
-        with("x", json::string(b64(x.substr(1)))), with("x", json::string(b64(x + "\x01"))), with("x", "not base64url!"), with("x", 12),
-        with("x", json::string(b64(one))), with("y", json::string(b64(one))), without("kty"), without("crv")}) {
+       {with("kty", "RSA"), with("crv", "P-384"), with("crv", "secp256k1"), with("alg", "RS256"),
+        with("alg", "HS256"), with("use", "enc"), without("kid"), with("kid", ""), with("kid", 7), without("x"),
+        without("y"), with("x", json::string(b64(x.substr(1)))), with("x", json::string(b64(x + "\x01"))),
+        with("x", "not base64url!"), with("x", 12), with("x", json::string(b64(one))),  // x or y = 1: off the curve
+        with("y", json::string(b64(one))), without("kty"), without("crv")}) {
     JwtVerifier verifier;
     auto added = verifier.add_jwk(bad);
     ASSERT_FALSE(added.has_value()) << json::serialize(bad);

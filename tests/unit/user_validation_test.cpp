@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "identity/profile_rules.hpp"
 #include "identity/user_service.hpp"
 
 namespace tessera::identity {

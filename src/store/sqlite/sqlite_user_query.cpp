@@ -302,39 +302,70 @@ class SqlBuilder {
 struct OrderKey {
   Target target;
   bool descending = false;
+  bool nullable = false;  // NULL can occur in this query's rows
 };
 
-std::vector<OrderKey> order_keys(const std::vector<identity::SortKey>& sort) {
+// Whether every row matching `c` has a non-null value in its field.
+bool excludes_null(const Condition& c) {
+  switch (c.op) {
+    case FilterOp::ne:
+    case FilterOp::nin:
+      return false;
+    case FilterOp::exists:
+      return c.value.is_bool() && c.value.get_bool();
+    default:
+      return true;
+  }
+}
+
+std::vector<OrderKey> order_keys(const std::vector<identity::SortKey>& sort, const std::vector<Condition>& where) {
   std::vector<OrderKey> keys;
   bool has_id = false;
   for (const identity::SortKey& k : sort) {
     Target t = target_of(k.field);
     if (!t.info.sortable) throw std::invalid_argument("user sort: not sortable: " + k.field);
     has_id = has_id || k.field == "id";
-    keys.push_back(OrderKey{std::move(t), k.descending});
+    // A filter such as last_request_at[gt] leaves no NULL: the cursor predicate can then be a plain range.
+    bool nullable = t.info.nullable &&
+                    std::ranges::none_of(where, [&](const Condition& c) { return c.field == k.field && excludes_null(c); });
+    keys.push_back(OrderKey{std::move(t), k.descending, nullable});
   }
-  if (!has_id) keys.push_back(OrderKey{target_of("id"), false});  // the tie-breaker: ids are unique
+  if (!has_id) keys.push_back(OrderKey{target_of("id"), false, false});  // the tie-breaker: ids are unique
   return keys;
+}
+
+bool is_null(const SqlParam& p) { return std::holds_alternative<std::nullptr_t>(p); }
+
+// The first key's half of the cursor predicate alone, as a range SQLite can seek to in an index on it.
+// It goes before the filter's conditions: of two bounds on one column, SQLite seeks with the first.
+void cursor_bound(SqlBuilder& b, const OrderKey& first, const SqlParam& c) {
+  if (!is_null(c) && (!first.descending || !first.nullable)) {
+    b.sql(" AND ");
+    b.value_of(first.target);
+    b.sql(first.descending ? " <= " : " >= ").param(c);
+  } else if (is_null(c) && first.descending) {
+    b.sql(" AND ");
+    b.value_of(first.target);
+    b.sql(" IS NULL");
+  }
 }
 
 // Rows strictly after the cursor in the order of `keys`, where NULL sorts lowest (SQLite's order:
 // first ascending, last descending):
 //   (k1 after c1) OR (k1 = c1 AND k2 after c2) OR ... with `after` per direction and NULL.
-// The first key's bound is repeated alone in front so SQLite can seek in an index on it.
 void after_cursor(SqlBuilder& b, const std::vector<OrderKey>& keys, const std::vector<SqlParam>& values) {
   auto after = [&](const OrderKey& k, const SqlParam& c) {
-    bool c_null = std::holds_alternative<std::nullptr_t>(c);
     if (!k.descending) {
       b.value_of(k.target);
-      if (c_null) b.sql(" IS NOT NULL");
+      if (is_null(c)) b.sql(" IS NOT NULL");
       else b.sql(" > ").param(c);
-    } else if (c_null) {
+    } else if (is_null(c)) {
       b.sql("0");  // nothing sorts below NULL
     } else {
       b.sql("(");
       b.value_of(k.target);
       b.sql(" < ").param(c);
-      if (k.target.info.nullable) {
+      if (k.nullable) {
         b.sql(" OR ");
         b.value_of(k.target);
         b.sql(" IS NULL");
@@ -344,23 +375,9 @@ void after_cursor(SqlBuilder& b, const std::vector<OrderKey>& keys, const std::v
   };
   auto same = [&](const OrderKey& k, const SqlParam& c) {
     b.value_of(k.target);
-    if (std::holds_alternative<std::nullptr_t>(c)) b.sql(" IS NULL");
+    if (is_null(c)) b.sql(" IS NULL");
     else b.sql(" = ").param(c);
   };
-
-  const OrderKey& first = keys.front();
-  const SqlParam& c0 = values.front();
-  bool c0_null = std::holds_alternative<std::nullptr_t>(c0);
-  if (!c0_null && (!first.descending || !first.target.info.nullable)) {
-    b.sql(" AND ");
-    b.value_of(first.target);
-    b.sql(first.descending ? " <= " : " >= ").param(c0);
-  } else if (c0_null && first.descending) {
-    b.sql(" AND ");
-    b.value_of(first.target);
-    b.sql(" IS NULL");
-  }
-
   b.sql(" AND (");
   for (size_t i = 0; i < keys.size(); ++i) {
     if (i > 0) b.sql(" OR ");
@@ -384,7 +401,15 @@ SqlQuery compile_user_where(std::string_view project_id, const std::vector<Condi
 }
 
 SqlQuery compile_user_list(std::string_view project_id, const identity::UserQuery& query, std::string_view columns) {
-  std::vector<OrderKey> keys = order_keys(query.sort);
+  std::vector<OrderKey> keys = order_keys(query.sort, query.where);
+  std::vector<SqlParam> cursor;
+  if (query.after) {
+    const identity::Cursor& c = *query.after;
+    if (c.keys.size() != query.sort.size()) throw std::invalid_argument("user list: the cursor does not fit the sort");
+    for (const json::value& v : c.keys) cursor.push_back(to_param(v, false));  // email/login: already folded
+    if (keys.size() > query.sort.size()) cursor.push_back(c.id);
+  }
+
   SqlBuilder b;
   b.sql("SELECT ").sql(columns);
   for (size_t i = 0; i < query.sort.size(); ++i) {
@@ -392,16 +417,13 @@ SqlQuery compile_user_list(std::string_view project_id, const identity::UserQuer
     b.value_of(keys[i].target);
     b.sql(" AS sort_").sql(std::to_string(i));
   }
-  b.sql(" FROM users WHERE ");
-  b.where(project_id, query.where);
-  if (query.after) {
-    const identity::Cursor& c = *query.after;
-    if (c.keys.size() != query.sort.size()) throw std::invalid_argument("user list: the cursor does not fit the sort");
-    std::vector<SqlParam> values;
-    for (const json::value& v : c.keys) values.push_back(to_param(v, false));  // already folded
-    if (keys.size() > query.sort.size()) values.push_back(c.id);
-    after_cursor(b, keys, values);
+  b.sql(" FROM users WHERE project_id = ").param(std::string(project_id));
+  if (!cursor.empty()) cursor_bound(b, keys.front(), cursor.front());
+  for (const Condition& c : query.where) {
+    b.sql(" AND ");
+    b.condition(c);
   }
+  if (!cursor.empty()) after_cursor(b, keys, cursor);
   b.sql(" ORDER BY ");
   for (size_t i = 0; i < keys.size(); ++i) {
     if (i > 0) b.sql(", ");

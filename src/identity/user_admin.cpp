@@ -1,0 +1,198 @@
+#include "identity/user_admin.hpp"
+
+#include "core/uuid.hpp"
+#include "crypto/legacy_hashes.hpp"
+#include "identity/identifiers.hpp"
+#include "identity/profile_rules.hpp"
+#include "session/session_service.hpp"
+#include "store/store.hpp"
+
+namespace tessera::identity {
+
+namespace {
+Error user_not_found() { return Error::not_found("user_not_found", "No user has this id in the project."); }
+Error identifier_taken(const std::string& field) {
+  Error e = Error::conflict("identifier_taken", "This " + field + " is already registered in the project.");
+  e.fields.push_back({field, "taken", "is already registered"});
+  return e;
+}
+Status where_required(const std::vector<Condition>& where) {
+  if (where.empty())
+    return fail(Error::validation({{"where", "required", "needs at least one condition (a bulk change never targets every user implicitly)"}}));
+  return {};
+}
+}  // namespace
+
+UserAdmin::UserAdmin(store::Store& store, const Clock& clock, const crypto::PasswordHasher& hasher, UserService& users,
+                     session::SessionService& sessions)
+    : store_(store), clock_(clock), hasher_(hasher), users_(users), sessions_(sessions) {}
+
+std::vector<FieldError> UserAdmin::validate(const NewUser& in) const {
+  std::vector<FieldError> e;
+  const SignUp& p = in.profile;
+  if (!p.email && !p.login && !p.phone && !p.external_id)
+    e.push_back({"email", "required", "one of email, login, phone or external_id is required"});
+  check_email(p.email, e);
+  check_login(p.login, e);
+  check_phone(p.phone, e);
+  check_text("full_name", p.full_name, e);
+  check_text("external_id", p.external_id, e);
+  if (p.tags) check_tags(*p.tags, e);
+  if (p.data) check_data(*p.data, e);
+  if (p.password && in.password_hash)
+    e.push_back({"password_hash", "conflict", "give either password or password_hash, not both"});
+  if (p.password) check_password_rule("password", *p.password, e);
+  if (in.password_hash && !crypto::importable_password_hash(*in.password_hash))
+    e.push_back({"password_hash", "format", "must be an $argon2id$, $argon2i$, bcrypt ($2a$, $2b$, $2y$) or $pbkdf2-sha256$ hash"});
+  return e;
+}
+
+Result<User> UserAdmin::create(const std::string& project_id, const NewUser& in) {
+  if (auto errors = validate(in); !errors.empty()) return fail(Error::validation(std::move(errors)));
+  const SignUp& p = in.profile;
+  Timestamp now = clock_.now();
+  User u;
+  u.id = make_uuid_v7(now);
+  u.project_id = project_id;
+  u.email = p.email;
+  u.login = p.login;
+  u.phone = p.phone;
+  u.full_name = p.full_name;
+  u.external_id = p.external_id;
+  if (p.tags) u.tags = *p.tags;
+  if (p.data) u.data = *p.data;
+  u.active = in.active.value_or(true);
+  u.email_verified = in.email_verified.value_or(false);
+  std::optional<std::string> hash = in.password_hash;
+  if (p.password) hash = hasher_.hash(*p.password);
+  u.has_password = hash.has_value();
+  u.created_at = u.updated_at = now;
+  Conflict conflict = store_.write([&](store::Repositories& r) { return r.users.insert(u, hash); });
+  if (conflict) return fail(identifier_taken(*conflict));
+  return u;
+}
+
+Result<User> UserAdmin::get(const std::string& project_id, const std::string& id) {
+  auto user = users_.get(project_id, id);
+  if (!user) return fail(user_not_found());
+  return *user;
+}
+
+Result<User> UserAdmin::update(const std::string& project_id, const std::string& id, const UserPatch& patch) {
+  auto current = get(project_id, id);
+  if (!current) return current;
+  User next = *current;
+  std::vector<FieldError> errors;
+  auto apply = [](std::optional<std::string>& field, const PatchField<std::string>& value) {
+    if (value) field = *value;
+  };
+  apply(next.email, patch.email);
+  apply(next.login, patch.login);
+  apply(next.phone, patch.phone);
+  apply(next.full_name, patch.full_name);
+  apply(next.external_id, patch.external_id);
+  if (patch.email) check_email(next.email, errors);
+  if (patch.login) check_login(next.login, errors);
+  if (patch.phone) check_phone(next.phone, errors);
+  check_text("full_name", next.full_name, errors);
+  check_text("external_id", next.external_id, errors);
+  if (patch.tags) {
+    next.tags = *patch.tags;
+    check_tags(next.tags, errors);
+  }
+  if (patch.data) {
+    if (patch.data->is_object()) merge_patch(next.data, patch.data->as_object());
+    else if (patch.data->is_null()) next.data = {};
+    else errors.push_back({"data", "type", "must be an object"});
+    check_data(next.data, errors);
+  }
+  if (!errors.empty()) return fail(Error::validation(std::move(errors)));
+  if (identifier_key(IdentifierKind::email, next.email.value_or("")) !=
+      identifier_key(IdentifierKind::email, current->email.value_or("")))
+    next.email_verified = false;
+  if (patch.email_verified) next.email_verified = *patch.email_verified;
+  if (patch.active) next.active = *patch.active;
+  next.updated_at = clock_.now();
+  bool suspending = current->active && !next.active;
+  std::vector<std::string> revoked;
+  Conflict conflict = store_.write([&](store::Repositories& r) {
+    Conflict c = r.users.update(next);
+    if (!c && suspending) end_access(r, id, revoked);
+    return c;
+  });
+  forget({id}, revoked);
+  if (conflict) return fail(identifier_taken(*conflict));
+  return next;
+}
+
+void UserAdmin::end_access(store::Repositories& r, const std::string& user_id, std::vector<std::string>& revoked_sessions) {
+  auto hashes = r.sessions.remove_for_user(user_id, std::nullopt);
+  revoked_sessions.insert(revoked_sessions.end(), hashes.begin(), hashes.end());
+  r.refresh_tokens.remove_for_subject(user_id);
+}
+
+void UserAdmin::forget(const std::vector<std::string>& user_ids, const std::vector<std::string>& revoked_sessions) {
+  sessions_.forget(revoked_sessions);
+  for (const auto& id : user_ids) users_.forget(id);
+}
+
+Status UserAdmin::remove(const std::string& project_id, const std::string& id) {
+  std::vector<std::string> revoked;
+  bool removed = store_.write([&](store::Repositories& r) {
+    end_access(r, id, revoked);
+    return r.users.remove(project_id, id);
+  });
+  forget({id}, revoked);
+  if (!removed) return fail(user_not_found());
+  return {};
+}
+
+Result<User> UserAdmin::lookup(const std::string& project_id, std::string_view field, std::string_view value) {
+  std::optional<User> found;
+  if (field == "external_id") {
+    auto page = list(project_id, UserQuery{{Condition{"external_id", FilterOp::eq, boost::json::string(value)}}, {}, 1, {}});
+    if (!page.items.empty()) found = page.items.front();
+  } else {
+    IdentifierKind kind = field == "email" ? IdentifierKind::email : field == "login" ? IdentifierKind::login : IdentifierKind::phone;
+    std::string key = identifier_key(kind, value);
+    found = store_.read([&](store::Repositories& r) { return r.users.find_by_identifier(project_id, kind, key); });
+  }
+  if (!found) return fail(user_not_found());
+  return *found;
+}
+
+UserPage UserAdmin::list(const std::string& project_id, const UserQuery& query) {
+  return store_.read([&](store::Repositories& r) { return r.users.list(project_id, query); });
+}
+
+Result<uint64_t> UserAdmin::bulk_update(const std::string& project_id, const std::vector<Condition>& where,
+                                        const UserChanges& changes) {
+  if (auto ok = where_required(where); !ok) return fail(ok.error());
+  std::vector<FieldError> errors;
+  check_text("set.full_name", changes.full_name ? *changes.full_name : std::nullopt, errors);
+  check_text("set.external_id", changes.external_id ? *changes.external_id : std::nullopt, errors);
+  if (changes.tags) check_tags(*changes.tags, errors);
+  if (changes.data_patch) check_data(*changes.data_patch, errors);
+  if (!errors.empty()) return fail(Error::validation(std::move(errors)));
+  std::vector<std::string> ids, revoked;
+  store_.write([&](store::Repositories& r) {
+    ids = r.users.update_where(project_id, where, changes, clock_.now());
+    if (changes.active == false)
+      for (const auto& id : ids) end_access(r, id, revoked);
+  });
+  forget(ids, revoked);
+  return ids.size();
+}
+
+Result<uint64_t> UserAdmin::bulk_delete(const std::string& project_id, const std::vector<Condition>& where) {
+  if (auto ok = where_required(where); !ok) return fail(ok.error());
+  std::vector<std::string> ids, revoked;
+  store_.write([&](store::Repositories& r) {
+    ids = r.users.remove_where(project_id, where);
+    for (const auto& id : ids) r.refresh_tokens.remove_for_subject(id);  // sessions go with the rows (foreign key)
+  });
+  forget(ids, revoked);
+  return ids.size();
+}
+
+}  // namespace tessera::identity
