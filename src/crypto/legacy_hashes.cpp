@@ -18,6 +18,13 @@ namespace tessera::crypto {
 
 namespace {
 
+// Imported hashes are verified at the next login on the hashing pool: their cost is capped so that an
+// import cannot tie up a worker for minutes (bcrypt 31 takes a day) or exhaust memory.
+constexpr int kImportMaxBcryptCost = 15;                  // ~1.4 s
+constexpr uint32_t kImportMaxPbkdf2Rounds = 2'000'000;    // ~1 s
+constexpr uint64_t kImportMaxArgon2MemoryKib = 262'144;   // 256 MiB
+constexpr uint64_t kImportMaxArgon2Iterations = 16;
+
 // ---- bcrypt ----------------------------------------------------------------------------------------
 
 constexpr std::string_view kBcryptAlphabet = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -131,6 +138,7 @@ bool argon2_well_formed(std::string_view hash) {
   auto t = decimal(params.substr(t_at + 3, p_at - t_at - 3));
   auto p = decimal(params.substr(p_at + 3));
   if (!m || !t || !p || *t < 1 || *p < 1 || *p > kArgon2MaxLanes || *m < 8ull * *p) return false;
+  if (*m > kImportMaxArgon2MemoryKib || *t > kImportMaxArgon2Iterations) return false;
   auto salt = base64_decode((*fields)[2]);
   auto digest = base64_decode((*fields)[3]);
   return salt && salt->size() >= kArgon2MinSaltBytes && digest && digest->size() >= kArgon2MinHashBytes;
@@ -168,8 +176,10 @@ bool pbkdf2_sha256_verify(std::string_view password, std::string_view hash) {
 
 bool importable_password_hash(std::string_view hash) {
   if (hash.starts_with("$argon2id$") || hash.starts_with("$argon2i$")) return argon2_well_formed(hash);
-  if (hash.starts_with("$2")) return bcrypt_well_formed(hash);
-  return parse_pbkdf2_sha256(hash).has_value();
+  if (hash.starts_with("$2"))
+    return bcrypt_well_formed(hash) && (hash[4] - '0') * 10 + (hash[5] - '0') <= kImportMaxBcryptCost;
+  auto pbkdf2 = parse_pbkdf2_sha256(hash);
+  return pbkdf2 && pbkdf2->rounds <= kImportMaxPbkdf2Rounds;
 }
 
 }  // namespace tessera::crypto

@@ -221,9 +221,20 @@ TEST_F(LegacyHashesTest, MalformedPbkdf2NeverVerifiesOrImports) {
     EXPECT_FALSE(pbkdf2_sha256_verify("password", hash)) << hash;
     EXPECT_FALSE(importable_password_hash(hash)) << hash;
   }
-  // The bounds themselves are fine (not computed: importable only parses).
+  // Import caps the cost (a slow hash would tie up a hashing worker at the next login).
   EXPECT_TRUE(importable_password_hash("$pbkdf2-sha256$1$" + salt + "$" + chk));
-  EXPECT_TRUE(importable_password_hash("$pbkdf2-sha256$10000000$" + salt + "$" + chk));
+  EXPECT_TRUE(importable_password_hash("$pbkdf2-sha256$2000000$" + salt + "$" + chk));
+  EXPECT_FALSE(importable_password_hash("$pbkdf2-sha256$2000001$" + salt + "$" + chk));
+}
+
+TEST_F(LegacyHashesTest, ImportCapsBcryptAndArgon2Costs) {
+  const std::string bcrypt_tail = "$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW";
+  EXPECT_TRUE(importable_password_hash("$2b$15" + bcrypt_tail));
+  EXPECT_FALSE(importable_password_hash("$2b$16" + bcrypt_tail));
+  const std::string argon_tail = "$c29tZXNhbHRzb21lc2FsdA$aGFzaGhhc2hoYXNoaGFzaA";
+  EXPECT_TRUE(importable_password_hash("$argon2id$v=19$m=262144,t=16,p=1" + argon_tail));
+  EXPECT_FALSE(importable_password_hash("$argon2id$v=19$m=262145,t=2,p=1" + argon_tail));
+  EXPECT_FALSE(importable_password_hash("$argon2id$v=19$m=19456,t=17,p=1" + argon_tail));
 }
 
 TEST_F(LegacyHashesTest, ImportableArgon2) {
