@@ -46,10 +46,17 @@ bool valid_permission(std::string_view p) {
 }
 
 PermissionSet::PermissionSet(const std::vector<std::string>& permissions) {
+  std::vector<std::string> kept;
   for (const auto& p : permissions)
-    if (valid_permission(p)) permissions_.push_back(p);
-  std::sort(permissions_.begin(), permissions_.end());
-  permissions_.erase(std::unique(permissions_.begin(), permissions_.end()), permissions_.end());
+    if (valid_permission(p)) kept.push_back(p);
+  std::sort(kept.begin(), kept.end());
+  kept.erase(std::unique(kept.begin(), kept.end()), kept.end());
+  assign(std::move(kept));
+}
+
+void PermissionSet::assign(std::vector<std::string> sorted_unique) {
+  if (sorted_unique.empty()) permissions_.reset();
+  else permissions_ = std::make_shared<const std::vector<std::string>>(std::move(sorted_unique));
 }
 
 Result<PermissionSet> PermissionSet::parse(const std::vector<std::string>& permissions, const std::string& field) {
@@ -75,13 +82,13 @@ PermissionSet PermissionSet::from_scope(std::string_view scope) {
 }
 
 bool PermissionSet::allows(std::string_view needed) const {
-  for (const auto& held : permissions_)
+  for (const auto& held : list())
     if (grants(held, needed)) return true;
   return false;
 }
 
 bool PermissionSet::covers(const PermissionSet& other) const {
-  for (const auto& p : other.permissions_)
+  for (const auto& p : other.list())
     if (!allows(p)) return false;
   return true;
 }
@@ -89,33 +96,34 @@ bool PermissionSet::covers(const PermissionSet& other) const {
 PermissionSet PermissionSet::intersect(const PermissionSet& other) const {
   // Wildcards nest ("*" > "users:*" > "users:read"), so the narrower of two overlapping entries is
   // exactly their intersection.
+  if (permissions_ == other.permissions_) return *this;
   std::vector<std::string> out;
-  for (const auto& p : permissions_)
+  for (const auto& p : list())
     if (other.allows(p)) out.push_back(p);
-  for (const auto& p : other.permissions_)
+  for (const auto& p : other.list())
     if (allows(p)) out.push_back(p);
   PermissionSet result(out);
   // Drop entries already covered by a wider one that is kept.
   std::vector<std::string> minimal;
-  for (const auto& p : result.permissions_) {
+  for (const auto& p : result.list()) {
     bool covered = false;
-    for (const auto& q : result.permissions_)
+    for (const auto& q : result.list())
       if (q != p && grants(q, p)) covered = true;
     if (!covered) minimal.push_back(p);
   }
-  result.permissions_ = std::move(minimal);
+  result.assign(std::move(minimal));
   return result;
 }
 
 PermissionSet PermissionSet::unite(const PermissionSet& other) const {
-  std::vector<std::string> all = permissions_;
-  all.insert(all.end(), other.permissions_.begin(), other.permissions_.end());
+  std::vector<std::string> all = list();
+  all.insert(all.end(), other.list().begin(), other.list().end());
   return PermissionSet(all);
 }
 
 std::string PermissionSet::scope() const {
   std::string out;
-  for (const auto& p : permissions_) {
+  for (const auto& p : list()) {
     if (!out.empty()) out += ' ';
     out += p;
   }

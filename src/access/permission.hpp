@@ -3,6 +3,7 @@
 // scope narrows what its subject holds (intersection), roles add up (union).
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,13 +32,16 @@ class PermissionSet {
   PermissionSet intersect(const PermissionSet& other) const;
   PermissionSet unite(const PermissionSet& other) const;
 
-  const std::vector<std::string>& list() const { return permissions_; }
+  const std::vector<std::string>& list() const { return permissions_ ? *permissions_ : kNone; }
   std::string scope() const;
-  bool empty() const { return permissions_.empty(); }
-  bool operator==(const PermissionSet&) const = default;
+  bool empty() const { return list().empty(); }
+  bool operator==(const PermissionSet& other) const { return list() == other.list(); }
 
  private:
-  std::vector<std::string> permissions_;
+  // Shared and immutable: a set is copied into every request's caller, so a copy is a reference count.
+  std::shared_ptr<const std::vector<std::string>> permissions_;
+  static inline const std::vector<std::string> kNone;
+  void assign(std::vector<std::string> sorted_unique);
 };
 
 }  // namespace tessera::access
