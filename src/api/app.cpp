@@ -49,6 +49,7 @@ App::App(Config config, std::unique_ptr<store::Store> store, const Clock& clock)
   register_api_key_routes(router_, *this);
   register_role_routes(router_, *this);
   register_users_routes(router_, *this);
+  register_rpc_routes(router_, *this);
 
   std::vector<std::string> names;
   for (auto& r : router_.routes()) names.push_back(std::string(boost::beast::http::to_string(r.method)) + " " + r.pattern);

@@ -20,16 +20,22 @@ bool is_json_media_type(std::string_view content_type) {
 Result<boost::json::object> parse_json_object(const http::Request& request) {
   const std::string& body = request.body();
   if (body.find_first_not_of(" \t\r\n") == std::string::npos) return boost::json::object();
+  auto value = parse_json_value(request);
+  if (!value) return fail(std::move(value.error()));
+  if (!value->is_object()) return fail(Error::bad_request("malformed_json", "The request body must be a JSON object."));
+  return std::move(value->as_object());
+}
+
+Result<boost::json::value> parse_json_value(const http::Request& request) {
   auto ct = request.find(http::beast_http::field::content_type);
   if (ct == request.end() || !is_json_media_type(ct->value()))
     return fail(Error::make(415, "unsupported_media_type", "The request body must be application/json."));
   boost::json::parse_options options;
   options.max_depth = kMaxJsonDepth;
   boost::system::error_code ec;
-  boost::json::value value = boost::json::parse(body, ec, {}, options);
+  boost::json::value value = boost::json::parse(request.body(), ec, {}, options);
   if (ec) return fail(Error::bad_request("malformed_json", "The request body is not valid JSON: " + ec.message() + "."));
-  if (!value.is_object()) return fail(Error::bad_request("malformed_json", "The request body must be a JSON object."));
-  return std::move(value.as_object());
+  return value;
 }
 
 const boost::json::value* JsonFields::field(std::string_view name) {

@@ -19,6 +19,9 @@ namespace tessera::api {
 // An empty body reads as {} so that bodiless POSTs work. Otherwise the body must be
 // application/json holding one object.
 Result<boost::json::object> parse_json_object(const http::Request& request);
+// Any JSON document (object, array, ...): 415 unsupported_media_type unless the body is application/json
+// (or +json), 400 malformed_json when it is not JSON (an empty body included).
+Result<boost::json::value> parse_json_value(const http::Request& request);
 
 class JsonFields {
  public:

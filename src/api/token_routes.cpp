@@ -7,6 +7,7 @@
 #include "api/handler.hpp"
 #include "api/json_body.hpp"
 #include "api/routes.hpp"
+#include "api/token_grants.hpp"
 #include "crypto/random.hpp"
 #include "crypto/token.hpp"
 
@@ -119,18 +120,6 @@ http::Response token_response(const session::TokenResponse& t, bool exchanged) {
   return res;
 }
 
-// What a refresh token's subject holds now; nullopt when it is gone, expired or suspended.
-std::optional<session::GrantSubject> current_subject(App& app, const session::RefreshToken& rt) {
-  if (rt.subject_kind == session::SubjectKind::api_key) {
-    auto key = app.api_keys().active(rt.subject_id);
-    if (!key) return std::nullopt;
-    return session::GrantSubject{rt.subject_kind, key->id, key->project_id, key->permissions};
-  }
-  auto user = app.users().get(rt.project_id, rt.subject_id);
-  if (!user || !user->active) return std::nullopt;
-  return session::GrantSubject{rt.subject_kind, user->id, user->project_id, app.roles().permissions_of(user->project_id, user->id)};
-}
-
 HandlerResult token(App& app, RequestContext& ctx) {
   CO_TRY(params, read_params(ctx.request));
   auto grant_type = param(params, "grant_type");
@@ -138,14 +127,13 @@ HandlerResult token(App& app, RequestContext& ctx) {
   if (!grant_type) co_return fail(oauth(400, "invalid_request", "grant_type is required."));
   if (*grant_type == "client_credentials" || *grant_type == "api_key_credentials") {
     auto [id, secret] = client_credentials(ctx, params);
-    CO_TRY(key, app.api_keys().authenticate(id, secret));
-    CO_TRY(issued, app.tokens().grant({session::SubjectKind::api_key, key->id, key->project_id, key->permissions}, scope));
+    CO_TRY(issued, grant_api_key_credentials(app, id, secret, scope));
     co_return token_response(issued, false);
   }
   if (*grant_type == "refresh_token") {
     auto refresh = param(params, "refresh_token");
     if (!refresh) co_return fail(oauth(400, "invalid_request", "refresh_token is required."));
-    CO_TRY(issued, app.tokens().refresh(*refresh, scope, [&](const session::RefreshToken& rt) { return current_subject(app, rt); }));
+    CO_TRY(issued, grant_refresh_token(app, *refresh, scope));
     co_return token_response(issued, false);
   }
   if (*grant_type == kTokenExchange) {

@@ -7,6 +7,7 @@
 #include "api/json_body.hpp"
 #include "api/representations.hpp"
 #include "api/routes.hpp"
+#include "api/user_commands.hpp"
 
 namespace tessera::api {
 
@@ -23,41 +24,17 @@ Result<Caller> with_permission(App& app, const RequestContext& ctx, std::string_
   return caller;
 }
 
-std::optional<bool> boolean(JsonFields& f, std::string_view name, std::vector<FieldError>& errors) {
-  auto v = f.any(name);
-  if (!v) return std::nullopt;
-  if (!v->is_bool()) {
-    errors.push_back({std::string(name), "type", "must be true or false"});
-    return std::nullopt;
-  }
-  return v->as_bool();
-}
-
 HandlerResult create_user(App& app, RequestContext& ctx) {
   CO_TRY(caller, with_permission(app, ctx, "users:write"));
   CO_TRY(body, parse_json_object(ctx.request));
   JsonFields f(body);
-  identity::NewUser in;
-  in.profile.email = f.string("email");
-  in.profile.login = f.string("login");
-  in.profile.phone = f.string("phone");
-  in.profile.password = f.string("password");
-  in.profile.full_name = f.string("full_name");
-  in.profile.external_id = f.string("external_id");
-  in.profile.tags = f.string_array("tags");
-  in.profile.data = f.object("data");
-  in.password_hash = f.string("password_hash");
   std::vector<FieldError> errors;
-  in.active = boolean(f, "active", errors);
-  in.email_verified = boolean(f, "email_verified", errors);
+  identity::NewUser in = read_new_user(f, errors);
   auto rules = app.user_admin().validate(in);
   errors.insert(errors.end(), rules.begin(), rules.end());
   if (auto ok = f.finish(std::move(errors)); !ok) co_return fail(ok.error());
-  const std::string& project_id = caller.project->id;
-  auto user = in.profile.password ? co_await app.hashing([&] { return app.user_admin().create(project_id, in); })
-                                   : app.user_admin().create(project_id, in);
-  if (!user) co_return fail(user.error());
-  co_return http::json_response(beast_http::status::created, user_json(*user));
+  CO_TRY(user, co_await create_user_as(app, caller, in));
+  co_return http::json_response(beast_http::status::created, user_json(user));
 }
 
 HandlerResult list_users(App& app, RequestContext& ctx) {
@@ -97,27 +74,10 @@ HandlerResult patch_user(App& app, RequestContext& ctx) {
   CO_TRY(caller, with_permission(app, ctx, "users:write"));
   CO_TRY(body, parse_json_object(ctx.request));
   JsonFields f(body);
-  identity::UserPatch patch;
-  patch.email = f.nullable_string("email");
-  patch.login = f.nullable_string("login");
-  patch.phone = f.nullable_string("phone");
-  patch.full_name = f.nullable_string("full_name");
-  patch.external_id = f.nullable_string("external_id");
-  patch.tags = f.string_array("tags");
-  patch.data = f.any("data");
   std::vector<FieldError> errors;
-  patch.active = boolean(f, "active", errors);
-  patch.email_verified = boolean(f, "email_verified", errors);
-  auto roles = f.string_array("roles");
+  UserUpdate update = read_user_update(f, errors);
   if (auto ok = f.finish(std::move(errors)); !ok) co_return fail(ok.error());
-  if (roles)
-    if (auto ok = caller.require("roles:manage"); !ok) co_return fail(ok.error());
-  std::string id(ctx.param("id"));
-  CO_TRY(user, app.user_admin().update(caller.project->id, id, patch));
-  if (roles) {
-    auto set = app.roles().set_roles_of(caller.project->id, id, *roles, caller.grantor());
-    if (!set) co_return fail(set.error());
-  }
+  CO_TRY(user, update_user_as(app, caller, std::string(ctx.param("id")), update));
   co_return http::json_response(beast_http::status::ok, user_json(user));
 }
 
@@ -145,8 +105,8 @@ HandlerResult bulk_update(App& app, RequestContext& ctx) {
   JsonFields s(*set);
   identity::UserChanges changes;
   std::vector<FieldError> errors;
-  changes.active = boolean(s, "active", errors);
-  changes.email_verified = boolean(s, "email_verified", errors);
+  changes.active = read_boolean(s, "active", errors);
+  changes.email_verified = read_boolean(s, "email_verified", errors);
   changes.full_name = s.nullable_string("full_name");
   changes.external_id = s.nullable_string("external_id");
   changes.tags = s.string_array("tags");
