@@ -112,8 +112,9 @@ std::vector<Role> RoleService::roles_of(const std::string& project_id, const std
   });
 }
 
-Result<std::vector<Role>> RoleService::set_roles_of(const std::string& project_id, const std::string& user_id,
-                                                    const std::vector<std::string>& keys, const PermissionSet& grantor) {
+Result<std::vector<std::string>> RoleService::check_roles_of(const std::string& project_id, const std::string& user_id,
+                                                             const std::vector<std::string>& keys,
+                                                             const PermissionSet& grantor) {
   std::vector<std::string> ids;
   PermissionSet granted;
   std::vector<FieldError> errors;
@@ -135,7 +136,14 @@ Result<std::vector<Role>> RoleService::set_roles_of(const std::string& project_i
     before = before.unite(r.permissions);
   if (!grantor.covers(granted)) return fail(escalation(granted, grantor));
   if (!grantor.covers(before)) return fail(escalation(before, grantor));
-  store_.write([&](store::Repositories& r) { r.roles.set_user_roles(user_id, ids); });
+  return ids;
+}
+
+Result<std::vector<Role>> RoleService::set_roles_of(const std::string& project_id, const std::string& user_id,
+                                                    const std::vector<std::string>& keys, const PermissionSet& grantor) {
+  auto ids = check_roles_of(project_id, user_id, keys, grantor);
+  if (!ids) return fail(ids.error());
+  store_.write([&](store::Repositories& r) { r.roles.set_user_roles(user_id, *ids); });
   cache_.erase(user_id);
   return roles_of(project_id, user_id);
 }

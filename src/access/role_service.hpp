@@ -39,6 +39,10 @@ class RoleService {
 
   // The roles of a user, "user" first.
   std::vector<Role> roles_of(const std::string& project_id, const std::string& user_id);
+  // The checks of set_roles_of without the change: the ids of the roles named.
+  Result<std::vector<std::string>> check_roles_of(const std::string& project_id, const std::string& user_id,
+                                                  const std::vector<std::string>& ids_or_names,
+                                                  const PermissionSet& grantor);
   Result<std::vector<Role>> set_roles_of(const std::string& project_id, const std::string& user_id,
                                          const std::vector<std::string>& ids_or_names, const PermissionSet& grantor);
 

@@ -77,6 +77,7 @@ Result<Caller> from_personal_token(App& app, std::string_view token) {
   if (!pat) return fail(pat.error());
   Caller caller;
   caller.kind = Caller::Kind::personal_token;
+  caller.personal_token = *pat;
   if (auto ok = attach_user(app, caller, (*pat)->project_id, (*pat)->user_id); !ok) return fail(ok.error());
   caller.permissions = (*pat)->permissions.intersect(caller.permissions);  // never more than the owner now holds
   return caller;
@@ -88,6 +89,7 @@ Result<Caller> from_access_token(App& app, std::string_view jwt) {
   const auto& t = **token;
   Caller caller;
   caller.kind = Caller::Kind::access_token;
+  caller.access_token = *token;
   if (t.kind == session::SubjectKind::user) {
     if (auto ok = attach_user(app, caller, t.project_id, t.subject); !ok) return fail(ok.error());
   } else {
@@ -101,6 +103,13 @@ Result<Caller> from_access_token(App& app, std::string_view jwt) {
 }
 
 }  // namespace
+
+Result<Caller> resolve_token(App& app, std::string_view token) {
+  if (token.starts_with(crypto::kSessionTokenPrefix)) return from_session(app, token);
+  if (token.starts_with(crypto::kPersonalTokenPrefix)) return from_personal_token(app, token);
+  if (std::count(token.begin(), token.end(), '.') == 2) return from_access_token(app, token);
+  return fail(invalid_token());
+}
 
 Result<Caller> authenticate(App& app, const http::RequestContext& ctx) {
   std::string_view token;
@@ -121,10 +130,7 @@ Result<Caller> authenticate(App& app, const http::RequestContext& ctx) {
         !crypto::constant_time_equal(ctx.header("X-CSRF-Token"), crypto::csrf_token_for(token)))
       return fail(Error::forbidden("csrf_failed", "Cookie-authenticated requests that change state need the X-CSRF-Token header."));
   }
-  Result<Caller> caller = fail(invalid_token());
-  if (token.starts_with(crypto::kSessionTokenPrefix)) caller = from_session(app, token);
-  else if (token.starts_with(crypto::kPersonalTokenPrefix)) caller = from_personal_token(app, token);
-  else if (std::count(token.begin(), token.end(), '.') == 2) caller = from_access_token(app, token);
+  auto caller = resolve_token(app, token);
   if (!caller) return caller;
   std::string_view named = ctx.header("X-Tessera-Project");
   if (!named.empty() && named != caller->project->id && named != caller->project->alias)

@@ -12,6 +12,7 @@
 #include "access/permission.hpp"
 #include "projects/project_service.hpp"
 #include "session/credentials.hpp"
+#include "session/token_service.hpp"
 #include "session/session_service.hpp"
 
 namespace tessera::api {
@@ -28,6 +29,8 @@ struct Caller {
   std::shared_ptr<const identity::User> user;      // null when an API key acts
   std::shared_ptr<const session::ApiKey> api_key;  // the key behind an access token, if any
   session::LiveSessionPtr session;                 // only for session tokens
+  std::shared_ptr<const session::PersonalToken> personal_token;  // only for personal access tokens
+  std::shared_ptr<const session::AccessToken> access_token;      // only for JWT access tokens
   access::PermissionSet permissions;
 
   // 403 forbidden naming the missing permission.
@@ -38,6 +41,8 @@ struct Caller {
 // Any credential: session token or cookie (with CSRF for unsafe methods), JWT access token, or
 // personal access token. 401 when none is valid.
 Result<Caller> authenticate(App& app, const http::RequestContext& ctx);
+// The same resolution for a bare token (introspection), without cookies or project headers.
+Result<Caller> resolve_token(App& app, std::string_view token);
 // A user's credential of any kind (GET /v1/me): 403 user_required for API keys.
 Result<Caller> authenticate_user(App& app, const http::RequestContext& ctx);
 // The user's own session (self-service changes, sessions, tokens): 403 session_required otherwise.

@@ -133,7 +133,8 @@ HandlerResult token(App& app, RequestContext& ctx) {
   if (*grant_type == "refresh_token") {
     auto refresh = param(params, "refresh_token");
     if (!refresh) co_return fail(oauth(400, "invalid_request", "refresh_token is required."));
-    CO_TRY(issued, grant_refresh_token(app, *refresh, scope));
+    auto [id, secret] = client_credentials(ctx, params);
+    CO_TRY(issued, grant_refresh_token(app, *refresh, scope, id, secret));
     co_return token_response(issued, false);
   }
   if (*grant_type == kTokenExchange) {
@@ -169,29 +170,47 @@ Result<std::shared_ptr<const session::ApiKey>> api_key_caller(App& app, const Re
   return app.api_keys().authenticate(id, secret);
 }
 
+// RFC 7662. A token is active when a request presenting it would be served now: its subject (user or
+// key) must still be able to act, and it must belong to the introspecting key's project.
+boost::json::object introspection(App& app, const std::string& project_id, std::string_view token) {
+  auto seconds = [](Timestamp t) { return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count(); };
+  if (token.starts_with(crypto::kRefreshTokenPrefix)) {
+    auto rt = app.tokens().find_refresh(token);
+    if (!rt || rt->project_id != project_id || !current_subject(app, *rt)) return {{"active", false}};
+    return {{"active", true}, {"token_type", "refresh_token"}, {"scope", rt->scope.scope()}, {"sub", rt->subject_id},
+            {"exp", seconds(rt->expires_at)}, {"iat", seconds(rt->created_at)}, {"project", rt->project_id}};
+  }
+  auto caller = resolve_token(app, token);
+  if (!caller || caller->project->id != project_id) return {{"active", false}};
+  boost::json::object out{{"active", true}, {"scope", caller->permissions.scope()}, {"project", project_id}};
+  if (caller->session) {
+    out["token_type"] = "session";
+    out["sub"] = caller->user->id;
+    out["exp"] = seconds(from_micros(caller->session->idle_expires_at_us.load()));
+    out["iat"] = seconds(caller->session->row.created_at);
+  } else if (caller->personal_token) {
+    out["token_type"] = "personal_access_token";
+    out["sub"] = caller->user->id;
+    out["exp"] = seconds(caller->personal_token->expires_at);
+    out["iat"] = seconds(caller->personal_token->created_at);
+  } else {
+    const auto& t = *caller->access_token;
+    out["token_type"] = "access_token";
+    out["sub"] = t.subject;
+    out["exp"] = seconds(t.expires_at);
+    out["iat"] = seconds(t.issued_at);
+    out["jti"] = t.jti;
+    out["iss"] = app.tokens().issuer();
+    out["aud"] = app.tokens().audience();
+    if (t.kind == session::SubjectKind::api_key) out["client_id"] = t.subject;
+  }
+  return out;
+}
+
 HandlerResult introspect(App& app, RequestContext& ctx) {
   CO_TRY(params, read_params(ctx.request));
   CO_TRY(key, api_key_caller(app, ctx, params));
-  auto token = param(params, "token").value_or("");
-  boost::json::object body{{"active", false}};
-  auto seconds = [](Timestamp t) { return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count(); };
-  if (token.starts_with(crypto::kRefreshTokenPrefix)) {
-    if (auto rt = app.tokens().find_refresh(token); rt && rt->project_id == key->project_id)
-      body = {{"active", true}, {"token_type", "refresh_token"}, {"scope", rt->scope.scope()}, {"sub", rt->subject_id},
-              {"exp", seconds(rt->expires_at)}, {"iat", seconds(rt->created_at)}, {"project", rt->project_id}};
-  } else if (token.starts_with(crypto::kSessionTokenPrefix)) {
-    if (auto live = app.sessions().authenticate(token); live && (*live)->row.project_id == key->project_id)
-      body = {{"active", true}, {"token_type", "session"}, {"sub", (*live)->row.user_id},
-              {"exp", seconds(from_micros((*live)->idle_expires_at_us.load()))}, {"iat", seconds((*live)->row.created_at)},
-              {"project", (*live)->row.project_id}};
-  } else if (auto at = app.tokens().verify(token); at && (*at)->project_id == key->project_id) {
-    const auto& t = **at;
-    body = {{"active", true}, {"token_type", "access_token"}, {"scope", t.scope.scope()}, {"sub", t.subject},
-            {"exp", seconds(t.expires_at)}, {"iat", seconds(t.issued_at)}, {"jti", t.jti}, {"iss", app.tokens().issuer()},
-            {"aud", app.tokens().audience()}, {"project", t.project_id}};
-    if (t.kind == session::SubjectKind::api_key) body["client_id"] = t.subject;
-  }
-  auto res = http::json_response(beast_http::status::ok, body);
+  auto res = http::json_response(beast_http::status::ok, introspection(app, key->project_id, param(params, "token").value_or("")));
   res.set(beast_http::field::cache_control, "no-store");
   co_return res;
 }

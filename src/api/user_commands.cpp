@@ -52,8 +52,12 @@ boost::asio::awaitable<Result<identity::User>> create_user_as(App& app, const Ca
 }
 
 Result<identity::User> update_user_as(App& app, const Caller& caller, const std::string& id, const UserUpdate& update) {
-  if (update.roles)
+  if (update.roles) {  // checked before anything is saved: a refused role change changes nothing
     if (auto ok = caller.require("roles:manage"); !ok) return fail(ok.error());
+    if (!app.users().get(caller.project->id, id)) return fail(Error::not_found("user_not_found", "No user has this id in the project."));
+    if (auto ok = app.roles().check_roles_of(caller.project->id, id, *update.roles, caller.grantor()); !ok)
+      return fail(ok.error());
+  }
   auto user = app.user_admin().update(caller.project->id, id, update.patch);
   if (!user) return user;
   if (update.roles) {

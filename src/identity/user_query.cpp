@@ -503,6 +503,13 @@ Result<std::vector<Condition>> parse_user_filter(const json::object& where) {
   return b.take();
 }
 
+Result<std::vector<SortKey>> parse_user_sort(std::string_view text) {
+  std::vector<FieldError> errors;
+  std::vector<SortKey> sort = parse_sort(text, errors);
+  if (!errors.empty()) return fail(invalid_filter(std::move(errors)));
+  return sort;
+}
+
 std::string sort_spec(const std::vector<SortKey>& sort) {
   std::string out;
   for (const SortKey& k : sort) {

@@ -3,7 +3,7 @@
 // cursor pagination. Parsing validates fields, operators and value types against the user schema;
 // the store compiles the result to parameterized SQL only.
 //
-// Semantics every backend implements (see docs/behaviour.md, "Listing and filtering users"):
+// Semantics every backend implements (docs/behaviour.md should carry the same list for clients):
 // - conditions are ANDed; `ne` and `nin` are the negation of `eq` and `in`, so they also match users
 //   where the field is null or (for data paths) missing or of another JSON type;
 // - email and login compare case-insensitively (ASCII), on their folded keys;
@@ -95,6 +95,8 @@ Result<UserQuery> parse_user_query(std::string_view query_string);
 // {"active": {"eq": false}, "data.age": {"gte": 18}, "email": "a@b.c"} (a bare value means eq).
 // Data values keep their JSON type; times are RFC 3339 strings; in/nin take arrays.
 Result<std::vector<Condition>> parse_user_filter(const boost::json::object& where);
+// "-created_at,email" (the `sort` parameter, e.g. for JSON-RPC user/list); errors as parse_user_query.
+Result<std::vector<SortKey>> parse_user_sort(std::string_view text);
 
 // "-created_at,email": the canonical text of a sort (also what Cursor::sort holds).
 std::string sort_spec(const std::vector<SortKey>& sort);

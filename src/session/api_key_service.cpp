@@ -10,6 +10,7 @@ namespace {
 Error invalid_client() {
   Error e = Error::make(401, "invalid_client", "The API key id or secret is wrong, or the key has expired.");
   e.www_authenticate = "Basic realm=\"tessera\"";
+  e.oauth = true;
   return e;
 }
 }  // namespace

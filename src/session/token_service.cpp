@@ -80,6 +80,7 @@ Result<TokenResponse> TokenService::grant(const GrantSubject& subject, const std
 }
 
 Result<TokenResponse> TokenService::refresh(std::string_view token, const std::optional<std::string>& scope,
+                                            const std::optional<std::string>& client,
                                             const std::function<std::optional<GrantSubject>(const RefreshToken&)>& current) {
   if (!crypto::token_well_formed(token, crypto::kRefreshTokenPrefix)) return fail(invalid_grant("The refresh token is not valid."));
   std::string hash = crypto::token_hash(token);
@@ -87,6 +88,8 @@ Result<TokenResponse> TokenService::refresh(std::string_view token, const std::o
   Timestamp now = clock_.now();
   if (!row) return fail(invalid_grant("The refresh token is not valid."));
   if (row->expires_at <= now) return fail(invalid_grant("The refresh token has expired."));
+  if (client && (row->subject_kind != SubjectKind::api_key || row->subject_id != *client))
+    return fail(invalid_grant("The refresh token was issued to another client."));
   auto subject = current(*row);
   if (!subject) return fail(invalid_grant("The credential this refresh token was granted to is no longer valid."));
   // What the token may carry now: its own scope, within what the subject still holds.

@@ -64,8 +64,10 @@ class TokenService {
 
   // An access and a refresh token for a subject; `scope` (space-separated) may only narrow `holds`.
   Result<TokenResponse> grant(const GrantSubject& subject, const std::optional<std::string>& scope);
-  // Rotation. `current` says what the token's subject holds now (nullopt: it is gone or suspended).
+  // Rotation. `current` says what the token's subject holds now (nullopt: it is gone or suspended);
+  // `client`, when the request authenticated an API key, must be the key the token was issued to.
   Result<TokenResponse> refresh(std::string_view refresh_token, const std::optional<std::string>& scope,
+                                const std::optional<std::string>& client,
                                 const std::function<std::optional<GrantSubject>(const RefreshToken&)>& current);
 
   // Signature, alg, iss, aud, exp and revocation. 401 invalid_token.

@@ -191,8 +191,10 @@ class SqlBuilder {
       case FilterOp::eq:
         return data_equals(t, c.value);
       case FilterOp::ne:
-        sql("NOT ");
-        return data_equals(t, c.value);
+        sql("NOT (");
+        data_equals(t, c.value);
+        sql(")");
+        return;
       case FilterOp::gt:
       case FilterOp::gte:
       case FilterOp::lt:

@@ -1,5 +1,6 @@
 #include "store/sqlite/sqlite_user_store.hpp"
 
+#include <algorithm>
 #include <boost/json.hpp>
 
 #include "identity/identifiers.hpp"
@@ -144,10 +145,11 @@ bool SqliteUserStore::remove(std::string_view project_id, std::string_view user_
 identity::UserPage SqliteUserStore::list(std::string_view project_id, const identity::UserQuery& query) {
   constexpr int kSortColumn = 17;  // the sort values follow USER_COLUMNS
   OneShotStatement st(conn_, compile_user_list(project_id, query, USER_COLUMNS));
+  const size_t limit = std::clamp<size_t>(query.limit, 1, identity::kMaxUserListLimit);  // as compiled
   identity::UserPage page;
   identity::Cursor last;
   while (st.step()) {
-    if (page.items.size() == query.limit) {  // the extra row: there is a next page, after the last item
+    if (page.items.size() == limit) {  // the extra row: there is a next page, after the last item
       page.next = std::move(last);
       break;
     }
