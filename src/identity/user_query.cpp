@@ -428,16 +428,15 @@ std::optional<FieldInfo> user_field(std::string_view field) {
 Result<UserQuery> parse_user_query(std::string_view query_string) {
   // Brackets are not allowed unencoded in a query (RFC 3986), but curl and hand-written URLs send
   // them as typed: `created_at[gt]=...` reads like `created_at%5Bgt%5D=...`.
+  // Always a copy: Boost.URL 1.81's parse_query reads its argument as a NUL-terminated string (a view
+  // into the request target is not, and an empty view may be null).
   std::string escaped;
-  if (query_string.find_first_of("[]") != std::string_view::npos) {
-    for (char c : query_string) {
-      if (c == '[') escaped += "%5B";
-      else if (c == ']') escaped += "%5D";
-      else escaped += c;
-    }
-    query_string = escaped;
+  for (char c : query_string) {
+    if (c == '[') escaped += "%5B";
+    else if (c == ']') escaped += "%5D";
+    else escaped += c;
   }
-  auto params = boost::urls::parse_query(query_string);
+  auto params = boost::urls::parse_query(escaped);
   if (!params) return fail(Error::bad_request("malformed_request", "The query string is not valid."));
   boost::urls::encoding_opts opts;
   opts.space_as_plus = true;  // as forms encode, and as the other list endpoints read it
