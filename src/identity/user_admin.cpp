@@ -106,6 +106,8 @@ Result<User> UserAdmin::update(const std::string& project_id, const std::string&
     else errors.push_back({"data", "type", "must be an object"});
     check_data(next.data, errors);
   }
+  if (!next.is_guest && !next.email && !next.login && !next.phone && !next.external_id)
+    errors.push_back({"email", "required", "a user keeps at least one of email, login, phone or external_id"});
   if (!errors.empty()) return fail(Error::validation(std::move(errors)));
   if (identifier_key(IdentifierKind::email, next.email.value_or("")) !=
       identifier_key(IdentifierKind::email, current->email.value_or("")))
@@ -138,12 +140,15 @@ void UserAdmin::forget(const std::vector<std::string>& user_ids, const std::vect
 
 Status UserAdmin::remove(const std::string& project_id, const std::string& id) {
   std::vector<std::string> revoked;
-  bool removed = store_.write([&](store::Repositories& r) {
+  Status removed = store_.write([&](store::Repositories& r) -> Status {
+    // The project check comes first: ending the sessions of another project's user must never happen.
+    if (!r.users.find(project_id, id)) return fail(user_not_found());
     end_access(r, id, revoked);
-    return r.users.remove(project_id, id);
+    r.users.remove(project_id, id);
+    return {};
   });
+  if (!removed) return removed;
   forget({id}, revoked);
-  if (!removed) return fail(user_not_found());
   return {};
 }
 
@@ -169,17 +174,29 @@ Result<uint64_t> UserAdmin::bulk_update(const std::string& project_id, const std
                                         const UserChanges& changes) {
   if (auto ok = where_required(where); !ok) return fail(ok.error());
   std::vector<FieldError> errors;
-  check_text("set.full_name", changes.full_name ? *changes.full_name : std::nullopt, errors);
-  check_text("set.external_id", changes.external_id ? *changes.external_id : std::nullopt, errors);
+  check_text("full_name", changes.full_name ? *changes.full_name : std::nullopt, errors);
+  check_text("external_id", changes.external_id ? *changes.external_id : std::nullopt, errors);
   if (changes.tags) check_tags(*changes.tags, errors);
   if (changes.data_patch) check_data(*changes.data_patch, errors);
+  for (auto& e : errors) e.field = "set." + e.field;
   if (!errors.empty()) return fail(Error::validation(std::move(errors)));
   std::vector<std::string> ids, revoked;
-  store_.write([&](store::Repositories& r) {
+  Status done = store_.write([&](store::Repositories& r) -> Status {
     ids = r.users.update_where(project_id, where, changes, clock_.now());
+    if (changes.data_patch) {
+      // The merge may grow data past its limit for some users: then nobody changes (all or nothing).
+      for (const auto& id : ids) {
+        std::vector<FieldError> too_large;
+        if (auto user = r.users.find(project_id, id)) check_data(user->data, too_large);
+        if (!too_large.empty())
+          return fail(Error::validation({{"set.data", "too_large", "would make the data of a matched user exceed 64 KiB"}}));
+      }
+    }
     if (changes.active == false)
       for (const auto& id : ids) end_access(r, id, revoked);
+    return {};
   });
+  if (!done) return fail(done.error());
   forget(ids, revoked);
   return ids.size();
 }

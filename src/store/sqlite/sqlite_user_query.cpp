@@ -309,6 +309,8 @@ struct OrderKey {
 
 // Whether every row matching `c` has a non-null value in its field.
 bool excludes_null(const Condition& c) {
+  // A JSON null inside data passes exists/eq-null/in-null filters and still reads back as SQL NULL.
+  if (c.field.starts_with("data.")) return false;
   switch (c.op) {
     case FilterOp::ne:
     case FilterOp::nin:
