@@ -14,15 +14,8 @@ using http::RequestContext;
 
 namespace {
 
-Result<Caller> manager(App& app, const RequestContext& ctx) {
-  auto caller = authenticate(app, ctx);
-  if (!caller) return caller;
-  if (auto ok = caller->require("apikeys:manage"); !ok) return fail(ok.error());
-  return caller;
-}
-
 HandlerResult create_key(App& app, RequestContext& ctx) {
-  CO_TRY(caller, manager(app, ctx));
+  CO_TRY(caller, authorize(app, ctx, "apikeys:manage"));
   CO_TRY(body, parse_json_object(ctx.request));
   JsonFields f(body);
   session::NewApiKey in;
@@ -41,20 +34,20 @@ HandlerResult create_key(App& app, RequestContext& ctx) {
 }
 
 HandlerResult list_keys(App& app, RequestContext& ctx) {
-  CO_TRY(caller, manager(app, ctx));
+  CO_TRY(caller, authorize(app, ctx, "apikeys:manage"));
   CO_TRY(page, parse_page(ctx));
   auto rows = app.api_keys().list(caller.project->id, page.limit + 1, page.after);
   co_return page_response(std::move(rows), page.limit, api_key_json, [](const session::ApiKey& k) { return k.id; });
 }
 
 HandlerResult get_key(App& app, RequestContext& ctx) {
-  CO_TRY(caller, manager(app, ctx));
+  CO_TRY(caller, authorize(app, ctx, "apikeys:manage"));
   CO_TRY(key, app.api_keys().get(caller.project->id, std::string(ctx.param("id"))));
   co_return http::json_response(beast_http::status::ok, api_key_json(key));
 }
 
 HandlerResult delete_key(App& app, RequestContext& ctx) {
-  CO_TRY(caller, manager(app, ctx));
+  CO_TRY(caller, authorize(app, ctx, "apikeys:manage"));
   if (auto ok = app.api_keys().revoke(caller.project->id, std::string(ctx.param("id"))); !ok) co_return fail(ok.error());
   co_return http::empty_response(beast_http::status::no_content);
 }

@@ -138,6 +138,13 @@ Result<Caller> authenticate(App& app, const http::RequestContext& ctx) {
   return caller;
 }
 
+Result<Caller> authorize(App& app, const http::RequestContext& ctx, std::string_view permission) {
+  auto caller = authenticate(app, ctx);
+  if (caller)
+    if (auto ok = caller->require(permission); !ok) return fail(ok.error());
+  return caller;
+}
+
 Result<Caller> authenticate_user(App& app, const http::RequestContext& ctx) {
   auto caller = authenticate(app, ctx);
   if (caller && !caller->user)

@@ -43,6 +43,8 @@ struct Caller {
 Result<Caller> authenticate(App& app, const http::RequestContext& ctx);
 // The same resolution for a bare token (introspection), without cookies or project headers.
 Result<Caller> resolve_token(App& app, std::string_view token);
+// Any credential that holds `permission` (403 forbidden naming it otherwise).
+Result<Caller> authorize(App& app, const http::RequestContext& ctx, std::string_view permission);
 // A user's credential of any kind (GET /v1/me): 403 user_required for API keys.
 Result<Caller> authenticate_user(App& app, const http::RequestContext& ctx);
 // The user's own session (self-service changes, sessions, tokens): 403 session_required otherwise.

@@ -14,13 +14,6 @@ using http::RequestContext;
 
 namespace {
 
-Result<Caller> with_permission(App& app, const RequestContext& ctx, std::string_view permission) {
-  auto caller = authenticate(app, ctx);
-  if (!caller) return caller;
-  if (auto ok = caller->require(permission); !ok) return fail(ok.error());
-  return caller;
-}
-
 Result<access::RoleInput> read_role(const http::Request& req, bool creating) {
   auto body = parse_json_object(req);
   if (!body) return fail(body.error());
@@ -41,32 +34,32 @@ http::Response roles_response(const std::vector<access::Role>& roles) {
 }
 
 HandlerResult create_role(App& app, RequestContext& ctx) {
-  CO_TRY(caller, with_permission(app, ctx, "roles:manage"));
+  CO_TRY(caller, authorize(app, ctx, "roles:manage"));
   CO_TRY(in, read_role(ctx.request, true));
   CO_TRY(role, app.roles().create(caller.project->id, in, caller.grantor()));
   co_return http::json_response(beast_http::status::created, role_json(role));
 }
 
 HandlerResult list_roles(App& app, RequestContext& ctx) {
-  CO_TRY(caller, with_permission(app, ctx, "roles:manage"));
+  CO_TRY(caller, authorize(app, ctx, "roles:manage"));
   co_return roles_response(app.roles().list(caller.project->id));
 }
 
 HandlerResult get_role(App& app, RequestContext& ctx) {
-  CO_TRY(caller, with_permission(app, ctx, "roles:manage"));
+  CO_TRY(caller, authorize(app, ctx, "roles:manage"));
   CO_TRY(role, app.roles().get(caller.project->id, ctx.param("id")));
   co_return http::json_response(beast_http::status::ok, role_json(role));
 }
 
 HandlerResult update_role(App& app, RequestContext& ctx) {
-  CO_TRY(caller, with_permission(app, ctx, "roles:manage"));
+  CO_TRY(caller, authorize(app, ctx, "roles:manage"));
   CO_TRY(in, read_role(ctx.request, false));
   CO_TRY(role, app.roles().update(caller.project->id, ctx.param("id"), in, caller.grantor()));
   co_return http::json_response(beast_http::status::ok, role_json(role));
 }
 
 HandlerResult delete_role(App& app, RequestContext& ctx) {
-  CO_TRY(caller, with_permission(app, ctx, "roles:manage"));
+  CO_TRY(caller, authorize(app, ctx, "roles:manage"));
   if (auto ok = app.roles().remove(caller.project->id, ctx.param("id")); !ok) co_return fail(ok.error());
   co_return http::empty_response(beast_http::status::no_content);
 }
@@ -78,14 +71,14 @@ Status user_exists(App& app, const Caller& caller, std::string_view user_id) {
 }
 
 HandlerResult get_user_roles(App& app, RequestContext& ctx) {
-  CO_TRY(caller, with_permission(app, ctx, "users:read"));
+  CO_TRY(caller, authorize(app, ctx, "users:read"));
   std::string user_id(ctx.param("id"));
   if (auto ok = user_exists(app, caller, user_id); !ok) co_return fail(ok.error());
   co_return roles_response(app.roles().roles_of(caller.project->id, user_id));
 }
 
 HandlerResult set_user_roles(App& app, RequestContext& ctx) {
-  CO_TRY(caller, with_permission(app, ctx, "roles:manage"));
+  CO_TRY(caller, authorize(app, ctx, "roles:manage"));
   CO_TRY(body, parse_json_object(ctx.request));
   JsonFields f(body);
   auto roles = f.string_array("roles");

@@ -17,15 +17,8 @@ using http::RequestContext;
 
 namespace {
 
-Result<Caller> with_permission(App& app, const RequestContext& ctx, std::string_view permission) {
-  auto caller = authenticate(app, ctx);
-  if (!caller) return caller;
-  if (auto ok = caller->require(permission); !ok) return fail(ok.error());
-  return caller;
-}
-
 HandlerResult create_user(App& app, RequestContext& ctx) {
-  CO_TRY(caller, with_permission(app, ctx, "users:write"));
+  CO_TRY(caller, authorize(app, ctx, "users:write"));
   CO_TRY(body, parse_json_object(ctx.request));
   JsonFields f(body);
   std::vector<FieldError> errors;
@@ -38,7 +31,7 @@ HandlerResult create_user(App& app, RequestContext& ctx) {
 }
 
 HandlerResult list_users(App& app, RequestContext& ctx) {
-  CO_TRY(caller, with_permission(app, ctx, "users:read"));
+  CO_TRY(caller, authorize(app, ctx, "users:read"));
   std::string_view target = ctx.request.target();
   auto q = target.find('?');
   CO_TRY(query, identity::parse_user_query(q == std::string_view::npos ? std::string_view() : target.substr(q + 1)));
@@ -51,7 +44,7 @@ HandlerResult list_users(App& app, RequestContext& ctx) {
 }
 
 HandlerResult lookup_user(App& app, RequestContext& ctx) {
-  CO_TRY(caller, with_permission(app, ctx, "users:read"));
+  CO_TRY(caller, authorize(app, ctx, "users:read"));
   auto url = boost::urls::parse_origin_form(ctx.request.target());
   std::vector<std::pair<std::string, std::string>> given;
   if (url)
@@ -65,13 +58,13 @@ HandlerResult lookup_user(App& app, RequestContext& ctx) {
 }
 
 HandlerResult get_user(App& app, RequestContext& ctx) {
-  CO_TRY(caller, with_permission(app, ctx, "users:read"));
+  CO_TRY(caller, authorize(app, ctx, "users:read"));
   CO_TRY(user, app.user_admin().get(caller.project->id, std::string(ctx.param("id"))));
   co_return http::json_response(beast_http::status::ok, user_json(user));
 }
 
 HandlerResult patch_user(App& app, RequestContext& ctx) {
-  CO_TRY(caller, with_permission(app, ctx, "users:write"));
+  CO_TRY(caller, authorize(app, ctx, "users:write"));
   CO_TRY(body, parse_json_object(ctx.request));
   JsonFields f(body);
   std::vector<FieldError> errors;
@@ -82,7 +75,7 @@ HandlerResult patch_user(App& app, RequestContext& ctx) {
 }
 
 HandlerResult delete_user(App& app, RequestContext& ctx) {
-  CO_TRY(caller, with_permission(app, ctx, "users:delete"));
+  CO_TRY(caller, authorize(app, ctx, "users:delete"));
   if (auto ok = app.user_admin().remove(caller.project->id, std::string(ctx.param("id"))); !ok) co_return fail(ok.error());
   co_return http::empty_response(beast_http::status::no_content);
 }
@@ -95,7 +88,7 @@ Result<std::vector<identity::Condition>> read_where(JsonFields& f) {
 }
 
 HandlerResult bulk_update(App& app, RequestContext& ctx) {
-  CO_TRY(caller, with_permission(app, ctx, "users:write"));
+  CO_TRY(caller, authorize(app, ctx, "users:write"));
   CO_TRY(body, parse_json_object(ctx.request));
   JsonFields f(body);
   CO_TRY(where, read_where(f));
@@ -118,7 +111,7 @@ HandlerResult bulk_update(App& app, RequestContext& ctx) {
 }
 
 HandlerResult bulk_delete(App& app, RequestContext& ctx) {
-  CO_TRY(caller, with_permission(app, ctx, "users:delete"));
+  CO_TRY(caller, authorize(app, ctx, "users:delete"));
   CO_TRY(body, parse_json_object(ctx.request));
   JsonFields f(body);
   CO_TRY(where, read_where(f));
