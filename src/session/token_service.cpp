@@ -44,8 +44,10 @@ Result<access::PermissionSet> TokenService::narrow(const access::PermissionSet& 
   return wanted;
 }
 
-TokenResponse TokenService::issue(store::Repositories& r, const GrantSubject& subject,
-                                  const access::PermissionSet& scope, const std::string& family_id) {
+// Everything but the insert happens before the transaction: signing and hashing never hold the
+// store's writer.
+TokenService::Prepared TokenService::prepare(const GrantSubject& subject, const access::PermissionSet& scope,
+                                             const std::string& family_id) {
   Timestamp now = clock_.now();
   Timestamp expires = now + config_.access_ttl;
   boost::json::object claims{
@@ -60,23 +62,25 @@ TokenResponse TokenService::issue(store::Repositories& r, const GrantSubject& su
       {"kind", subject.kind == SubjectKind::user ? "user" : "api_key"},
   };
   if (subject.kind == SubjectKind::api_key) claims["client_id"] = subject.id;
-  TokenResponse out;
-  out.access_token = keys_.sign(claims);
-  out.expires_in = seconds(config_.access_ttl);
-  out.scope = scope.scope();
-  RefreshToken rt{make_uuid_v7(now), family_id, subject.project_id, subject.kind, subject.id, scope, now,
-                  now + config_.refresh_ttl, std::nullopt};
-  if (rt.family_id.empty()) rt.family_id = rt.id;
-  out.refresh_token = crypto::make_token(crypto::kRefreshTokenPrefix);
-  out.refresh_expires_in = seconds(config_.refresh_ttl);
-  r.refresh_tokens.insert(rt, crypto::token_hash(out.refresh_token));
+  Prepared out;
+  out.response.access_token = keys_.sign(claims);
+  out.response.expires_in = seconds(config_.access_ttl);
+  out.response.scope = scope.scope();
+  out.row = RefreshToken{make_uuid_v7(now), family_id, subject.project_id, subject.kind, subject.id, scope, now,
+                         now + config_.refresh_ttl, std::nullopt};
+  if (out.row.family_id.empty()) out.row.family_id = out.row.id;
+  out.response.refresh_token = crypto::make_token(crypto::kRefreshTokenPrefix);
+  out.response.refresh_expires_in = seconds(config_.refresh_ttl);
+  out.refresh_hash = crypto::token_hash(out.response.refresh_token);
   return out;
 }
 
 Result<TokenResponse> TokenService::grant(const GrantSubject& subject, const std::optional<std::string>& scope) {
   auto granted = narrow(subject.holds, scope);
   if (!granted) return fail(granted.error());
-  return store_.write([&](store::Repositories& r) { return issue(r, subject, *granted, ""); });
+  Prepared issued = prepare(subject, *granted, "");
+  store_.write([&](store::Repositories& r) { r.refresh_tokens.insert(issued.row, issued.refresh_hash); });
+  return issued.response;
 }
 
 Result<TokenResponse> TokenService::refresh(std::string_view token, const std::optional<std::string>& scope,
@@ -97,7 +101,7 @@ Result<TokenResponse> TokenService::refresh(std::string_view token, const std::o
   auto granted = narrow(holds, scope);
   if (!granted) return fail(granted.error());
   bool reused = false;
-  TokenResponse issued;
+  Prepared issued = prepare(*subject, *granted, row->family_id);
   store_.write([&](store::Repositories& r) {
     if (!r.refresh_tokens.spend(row->id, now)) {
       // Spent already: a retry within the grace period gets a fresh pair; anything later is reuse of a
@@ -109,10 +113,10 @@ Result<TokenResponse> TokenService::refresh(std::string_view token, const std::o
         return;
       }
     }
-    issued = issue(r, *subject, *granted, row->family_id);
+    r.refresh_tokens.insert(issued.row, issued.refresh_hash);
   });
   if (reused) return fail(invalid_grant("The refresh token was already used; every token of its family is revoked."));
-  return issued;
+  return issued.response;
 }
 
 Result<std::shared_ptr<const AccessToken>> TokenService::verify(std::string_view jwt) {

@@ -82,8 +82,12 @@ class TokenService {
 
  private:
   Result<access::PermissionSet> narrow(const access::PermissionSet& holds, const std::optional<std::string>& scope);
-  TokenResponse issue(store::Repositories& repos, const GrantSubject& subject, const access::PermissionSet& scope,
-                      const std::string& family_id);
+  struct Prepared {
+    TokenResponse response;
+    RefreshToken row;
+    std::string refresh_hash;
+  };
+  Prepared prepare(const GrantSubject& subject, const access::PermissionSet& scope, const std::string& family_id);
 
   store::Store& store_;
   const Clock& clock_;

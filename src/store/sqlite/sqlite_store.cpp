@@ -22,6 +22,8 @@ constexpr Migration kMigrations[] = {
 #include "sqlite_migrations.inc"
 };
 constexpr size_t kMaxIdleReaders = 16;
+constexpr auto kCheckpointInterval = std::chrono::seconds(1);
+constexpr int kAutoCheckpointPages = 100000;  // ~400 MiB
 }  // namespace
 
 struct SqliteStore::Slot {
@@ -45,9 +47,35 @@ SqliteStore::SqliteStore(const std::string& data_dir, std::string synchronous)
   std::filesystem::create_directories(data_dir, ec);
   if (ec) throw StoreFailure("cannot create data dir " + data_dir + ": " + ec.message());
   writer_ = std::make_unique<Slot>(path_, true, synchronous_);
+  // A safety net only: the checkpointer keeps the WAL far below this many pages.
+  writer_->conn.exec("PRAGMA wal_autocheckpoint=" + std::to_string(kAutoCheckpointPages));
+  checkpointer_ = std::thread([this] { run_checkpoints(); });
 }
 
-SqliteStore::~SqliteStore() = default;
+SqliteStore::~SqliteStore() {
+  {
+    std::lock_guard lock(checkpoint_mutex_);
+    stopping_ = true;
+  }
+  checkpoint_wake_.notify_all();
+  checkpointer_.join();
+}
+
+void SqliteStore::run_checkpoints() {
+  std::unique_ptr<Connection> conn;
+  std::unique_lock lock(checkpoint_mutex_);
+  while (!checkpoint_wake_.wait_for(lock, kCheckpointInterval, [this] { return stopping_; })) {
+    lock.unlock();
+    try {
+      if (!conn) conn = std::make_unique<Connection>(path_, false, synchronous_);
+      conn->exec("PRAGMA wal_checkpoint(PASSIVE)");  // never blocks readers or the writer
+    } catch (const std::exception& e) {
+      log::warn("WAL checkpoint failed", {{"internal", e.what()}});
+      conn.reset();
+    }
+    lock.lock();
+  }
+}
 
 std::unique_ptr<SqliteStore::Slot> SqliteStore::open_slot() {
   return std::make_unique<Slot>(path_, false, synchronous_);

@@ -1,10 +1,14 @@
 // The embedded backend: one SQLite database in WAL mode inside the data dir.
 // Readers take a connection from a small pool and run concurrently; writers share one connection
 // behind a mutex, so in-process writers queue in memory instead of spinning on SQLite's busy handler.
+// WAL checkpoints (the only fsyncs with synchronous=NORMAL) run on a background thread every second,
+// not inside whichever request happens to commit.
 #pragma once
 
 #include <memory>
+#include <condition_variable>
 #include <mutex>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -37,6 +41,12 @@ class SqliteStore final : public Store {
   std::unique_ptr<Slot> writer_;
   std::mutex readers_mutex_;
   std::vector<std::unique_ptr<Slot>> idle_readers_;
+
+  void run_checkpoints();
+  std::mutex checkpoint_mutex_;
+  std::condition_variable checkpoint_wake_;
+  bool stopping_ = false;
+  std::thread checkpointer_;
 };
 
 }  // namespace tessera::store::sqlite
