@@ -21,6 +21,7 @@ std::string token_issuer(const Config& c) {
 // Hashing threads run at a lower CPU priority, so that session checks on the I/O threads keep a
 // low latency while logins saturate the cores.
 constexpr int kHashingNice = 10;
+constexpr unsigned kQueryQueueLimit = 64;
 }  // namespace
 
 App::App(Config config, std::unique_ptr<store::Store> store, const Clock& clock)
@@ -30,6 +31,7 @@ App::App(Config config, std::unique_ptr<store::Store> store, const Clock& clock)
       hasher_(crypto::Argon2Params{config_.password.memory_kib, config_.password.iterations}),
       hash_pool_(or_cores(config_.password.workers), config_.password.queue_limit, kHashingNice,
                  [this] { return start_hash_worker(); }),
+      query_pool_(or_cores(0), kQueryQueueLimit),
       projects_(*store_, clock_),
       sessions_(*store_, clock_, config_.session),
       users_(*store_, clock_, hasher_, sessions_, config_.session.cache_size),
@@ -58,6 +60,8 @@ App::App(Config config, std::unique_ptr<store::Store> store, const Clock& clock)
   logins_failed = &metrics_->counter("tessera_login_failures_total", "Refused password logins.");
   metrics_->gauge("tessera_hash_queue_depth", "Password hashing jobs waiting or running.",
                   [this] { return static_cast<double>(hash_pool_.depth()); });
+  metrics_->gauge("tessera_query_queue_depth", "List and bulk queries waiting or running.",
+                  [this] { return static_cast<double>(query_pool_.depth()); });
   metrics_->gauge("tessera_sessions_active", "Sessions neither expired nor revoked.",
                   [this] { return static_cast<double>(sessions_.count_active()); });
 

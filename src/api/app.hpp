@@ -57,6 +57,16 @@ class App {
     co_return std::move(*result);
   }
 
+  // Runs fn (a query that may scan many rows: filtered lists, bulk changes) on the bounded query
+  // pool, so a slow query never stalls the I/O threads; 503 overloaded when the pool is full.
+  template <class F>
+  boost::asio::awaitable<std::invoke_result_t<F>> querying(F fn) {
+    auto result = co_await query_pool_.run(std::move(fn));
+    if (!result)
+      co_return fail(Error::unavailable("overloaded", "Too many list queries are in progress; retry shortly.", 1));
+    co_return std::move(*result);
+  }
+
   std::atomic<uint64_t>* logins_ok = nullptr;
   std::atomic<uint64_t>* logins_failed = nullptr;
 
@@ -70,6 +80,7 @@ class App {
   std::unique_ptr<store::Store> store_;
   crypto::PasswordHasher hasher_;
   BlockingPool hash_pool_;
+  BlockingPool query_pool_;
   projects::ProjectService projects_;
   session::SessionService sessions_;
   identity::UserService users_;

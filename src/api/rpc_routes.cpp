@@ -227,7 +227,9 @@ MethodResult user_list(Rpc& rpc, const json::object& params) {
       co_return fail(Error::validation({{"limit", "range", "must be a whole number from 1 to 1000"}}));
     query.limit = static_cast<size_t>(n);
   }
-  auto page = rpc.app().user_admin().list(caller.project->id, query);
+  const std::string& project_id = caller.project->id;
+  CO_TRY(page, co_await rpc.app().querying(
+                   [&] { return Result<identity::UserPage>(rpc.app().user_admin().list(project_id, query)); }));
   json::array items;
   for (const auto& u : page.items) items.push_back(user_json(u));
   json::value next = nullptr;

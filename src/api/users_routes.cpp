@@ -35,7 +35,8 @@ HandlerResult list_users(App& app, RequestContext& ctx) {
   std::string_view target = ctx.request.target();
   auto q = target.find('?');
   CO_TRY(query, identity::parse_user_query(q == std::string_view::npos ? std::string_view() : target.substr(q + 1)));
-  auto page = app.user_admin().list(caller.project->id, query);
+  const std::string& project_id = caller.project->id;
+  CO_TRY(page, co_await app.querying([&] { return Result<identity::UserPage>(app.user_admin().list(project_id, query)); }));
   boost::json::array items;
   for (const auto& u : page.items) items.push_back(user_json(u));
   boost::json::value next = nullptr;
@@ -106,7 +107,8 @@ HandlerResult bulk_update(App& app, RequestContext& ctx) {
   changes.data_patch = s.object("data");
   for (auto& e : errors) e.field = "set." + e.field;
   if (auto ok = s.finish(std::move(errors)); !ok) co_return fail(ok.error());
-  CO_TRY(matched, app.user_admin().bulk_update(caller.project->id, where, changes));
+  const std::string& project_id = caller.project->id;
+  CO_TRY(matched, co_await app.querying([&] { return app.user_admin().bulk_update(project_id, where, changes); }));
   co_return http::json_response(beast_http::status::ok, boost::json::object{{"matched", matched}});
 }
 
@@ -116,7 +118,8 @@ HandlerResult bulk_delete(App& app, RequestContext& ctx) {
   JsonFields f(body);
   CO_TRY(where, read_where(f));
   if (auto ok = f.finish(); !ok) co_return fail(ok.error());
-  CO_TRY(matched, app.user_admin().bulk_delete(caller.project->id, where));
+  const std::string& project_id = caller.project->id;
+  CO_TRY(matched, co_await app.querying([&] { return app.user_admin().bulk_delete(project_id, where); }));
   co_return http::json_response(beast_http::status::ok, boost::json::object{{"matched", matched}});
 }
 
