@@ -130,7 +130,7 @@ Result<User> UserAdmin::update(const std::string& project_id, const std::string&
 void UserAdmin::end_access(store::Repositories& r, const std::string& user_id, std::vector<std::string>& revoked_sessions) {
   auto hashes = r.sessions.remove_for_user(user_id, std::nullopt);
   revoked_sessions.insert(revoked_sessions.end(), hashes.begin(), hashes.end());
-  r.refresh_tokens.remove_for_subject(user_id);
+  r.refresh_tokens.revoke_subject(user_id, clock_.now());
 }
 
 void UserAdmin::forget(const std::vector<std::string>& user_ids, const std::vector<std::string>& revoked_sessions) {
@@ -205,8 +205,7 @@ Result<uint64_t> UserAdmin::bulk_delete(const std::string& project_id, const std
   if (auto ok = where_required(where); !ok) return fail(ok.error());
   std::vector<std::string> ids, revoked;
   store_.write([&](store::Repositories& r) {
-    ids = r.users.remove_where(project_id, where);
-    for (const auto& id : ids) r.refresh_tokens.remove_for_subject(id);  // sessions go with the rows (foreign key)
+    ids = r.users.remove_where(project_id, where);  // sessions go with the rows; refresh tokens need the user
   });
   forget(ids, revoked);
   return ids.size();

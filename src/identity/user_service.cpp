@@ -211,6 +211,7 @@ Status UserService::change_password(const User& me, const std::string& current_s
   std::string hash = hasher_.hash(new_password);
   auto revoked = store_.write([&](store::Repositories& r) {
     r.users.set_password_hash(me.id, hash, clock_.now());
+    r.refresh_tokens.revoke_subject(me.id, clock_.now());
     return r.sessions.remove_for_user(me.id, current_session_id);
   });
   sessions_.forget(revoked);

@@ -54,11 +54,8 @@ Result<ApiKey> ApiKeyService::get(const std::string& project_id, const std::stri
 }
 
 Status ApiKeyService::revoke(const std::string& project_id, const std::string& id) {
-  bool removed = store_.write([&](store::Repositories& r) {
-    if (!r.api_keys.remove(project_id, id)) return false;
-    r.refresh_tokens.remove_for_subject(id);
-    return true;
-  });
+  // Its refresh tokens die with it: a refresh checks that the key still exists.
+  bool removed = store_.write([&](store::Repositories& r) { return r.api_keys.remove(project_id, id); });
   cache_.erase(id);
   if (!removed) return fail(Error::not_found("api_key_not_found", "No such API key."));
   return {};

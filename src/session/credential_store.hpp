@@ -32,15 +32,24 @@ class PersonalTokenStore {
   virtual std::optional<std::string> remove(std::string_view user_id, std::string_view id) = 0;
 };
 
+// Refresh tokens carry their own data, authenticated by a server key; the store keeps only their fate.
+struct RefreshTokenFate {
+  std::optional<Timestamp> spent_at;           // when it was first used
+  bool family_revoked = false;
+  std::optional<Timestamp> subject_revoked_at;  // tokens of the subject created before this are dead
+};
+
 class RefreshTokenStore {
  public:
   virtual ~RefreshTokenStore() = default;
-  virtual void insert(const RefreshToken& token, std::string_view token_hash) = 0;
-  virtual std::optional<RefreshToken> find_by_hash(std::string_view token_hash) = 0;
-  // Marks it spent if it was not; false when it already was (a concurrent use won).
-  virtual bool spend(std::string_view id, Timestamp at) = 0;
-  virtual void remove_family(std::string_view family_id) = 0;
-  virtual void remove_for_subject(std::string_view subject_id) = 0;
+  virtual RefreshTokenFate fate(std::string_view id, std::string_view family_id, std::string_view subject_id) = 0;
+  // Records the first use; false when the token was used before.
+  virtual bool mark_spent(std::string_view id, std::string_view family_id, Timestamp at, Timestamp expires_at) = 0;
+  virtual void revoke_family(std::string_view family_id, Timestamp expires_at) = 0;
+  virtual void revoke_subject(std::string_view subject_id, Timestamp at) = 0;
+  virtual void remove_expired(Timestamp now) = 0;
+  // The key that authenticates refresh tokens, made on first use and shared by every node.
+  virtual std::string mac_key() = 0;
 };
 
 class SigningKeyStore {

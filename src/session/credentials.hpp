@@ -42,7 +42,6 @@ struct RefreshToken {
   access::PermissionSet scope;
   Timestamp created_at;
   Timestamp expires_at;
-  std::optional<Timestamp> spent_at;
 };
 
 struct StoredSigningKey {

@@ -1,6 +1,9 @@
 #include "session/token_service.hpp"
 
+#include <boost/json.hpp>
+
 #include "core/uuid.hpp"
+#include "crypto/random.hpp"
 #include "crypto/token.hpp"
 #include "store/store.hpp"
 
@@ -26,7 +29,9 @@ int64_t unix_seconds(Timestamp t) { return seconds(t.time_since_epoch()); }
 
 TokenService::TokenService(store::Store& store, const Clock& clock, const TokenConfig& config, std::string issuer,
                            KeyRing& keys, size_t cache_size)
-    : store_(store), clock_(clock), config_(config), issuer_(std::move(issuer)), keys_(keys), verified_(cache_size) {}
+    : store_(store), clock_(clock), config_(config), issuer_(std::move(issuer)), keys_(keys), verified_(cache_size) {
+  mac_key_ = store_.write([](store::Repositories& r) { return r.refresh_tokens.mac_key(); });
+}
 
 Result<access::PermissionSet> TokenService::narrow(const access::PermissionSet& holds,
                                                    const std::optional<std::string>& scope) {
@@ -44,10 +49,57 @@ Result<access::PermissionSet> TokenService::narrow(const access::PermissionSet& 
   return wanted;
 }
 
-// Everything but the insert happens before the transaction: signing and hashing never hold the
-// store's writer.
-TokenService::Prepared TokenService::prepare(const GrantSubject& subject, const access::PermissionSet& scope,
-                                             const std::string& family_id) {
+// A refresh token carries its own data: "tsr_" + base64url(JSON) + "." + base64url(keyed BLAKE2b of
+// what precedes the dot). Issuing one writes nothing; only its use is recorded (rotation).
+std::string TokenService::encode_refresh(const RefreshToken& rt) const {
+  boost::json::object payload{{"i", rt.id},
+                              {"f", rt.family_id},
+                              {"p", rt.project_id},
+                              {"k", rt.subject_kind == SubjectKind::user ? "user" : "api_key"},
+                              {"s", rt.subject_id},
+                              {"c", rt.scope.scope()},
+                              {"t", to_micros(rt.created_at)},
+                              {"e", to_micros(rt.expires_at)}};
+  std::string body = std::string(crypto::kRefreshTokenPrefix) + crypto::base64url_encode(boost::json::serialize(payload));
+  return body + "." + crypto::base64url_encode(crypto::keyed_secret_hash(mac_key_, body));
+}
+
+std::optional<RefreshToken> TokenService::decode_refresh(std::string_view token) const {
+  constexpr size_t kMaxLength = 4096;
+  size_t dot = token.rfind('.');
+  if (token.size() > kMaxLength || !token.starts_with(crypto::kRefreshTokenPrefix) || dot == std::string_view::npos)
+    return std::nullopt;
+  std::string_view body = token.substr(0, dot);
+  std::string mac;
+  if (!crypto::base64url_decode(token.substr(dot + 1), mac) ||
+      !crypto::constant_time_equal(mac, crypto::keyed_secret_hash(mac_key_, body)))
+    return std::nullopt;
+  std::string json;
+  if (!crypto::base64url_decode(body.substr(crypto::kRefreshTokenPrefix.size()), json)) return std::nullopt;
+  boost::system::error_code ec;
+  auto value = boost::json::parse(json, ec);
+  if (ec || !value.is_object()) return std::nullopt;
+  const auto& o = value.as_object();
+  auto text = [&](const char* k) -> std::optional<std::string> {
+    auto it = o.find(k);
+    if (it == o.end() || !it->value().is_string()) return std::nullopt;
+    return std::string(it->value().as_string());
+  };
+  auto number = [&](const char* k) -> std::optional<int64_t> {
+    auto it = o.find(k);
+    if (it == o.end() || !it->value().is_int64()) return std::nullopt;
+    return it->value().as_int64();
+  };
+  auto id = text("i"), family = text("f"), project = text("p"), kind = text("k"), subject = text("s"), scope = text("c");
+  auto created = number("t"), expires = number("e");
+  if (!id || !family || !project || !kind || !subject || !scope || !created || !expires) return std::nullopt;
+  return RefreshToken{*id, *family, *project, *kind == "user" ? SubjectKind::user : SubjectKind::api_key, *subject,
+                      access::PermissionSet::from_scope(*scope), from_micros(*created), from_micros(*expires)};
+}
+
+// Signing and encoding happen before any transaction: they never hold the store's writer.
+TokenResponse TokenService::prepare(const GrantSubject& subject, const access::PermissionSet& scope,
+                                    const std::string& family_id) {
   Timestamp now = clock_.now();
   Timestamp expires = now + config_.access_ttl;
   boost::json::object claims{
@@ -62,61 +114,56 @@ TokenService::Prepared TokenService::prepare(const GrantSubject& subject, const 
       {"kind", subject.kind == SubjectKind::user ? "user" : "api_key"},
   };
   if (subject.kind == SubjectKind::api_key) claims["client_id"] = subject.id;
-  Prepared out;
-  out.response.access_token = keys_.sign(claims);
-  out.response.expires_in = seconds(config_.access_ttl);
-  out.response.scope = scope.scope();
-  out.row = RefreshToken{make_uuid_v7(now), family_id, subject.project_id, subject.kind, subject.id, scope, now,
-                         now + config_.refresh_ttl, std::nullopt};
-  if (out.row.family_id.empty()) out.row.family_id = out.row.id;
-  out.response.refresh_token = crypto::make_token(crypto::kRefreshTokenPrefix);
-  out.response.refresh_expires_in = seconds(config_.refresh_ttl);
-  out.refresh_hash = crypto::token_hash(out.response.refresh_token);
+  TokenResponse out;
+  out.access_token = keys_.sign(claims);
+  out.expires_in = seconds(config_.access_ttl);
+  out.scope = scope.scope();
+  RefreshToken rt{make_uuid_v7(now), family_id, subject.project_id, subject.kind, subject.id, scope, now,
+                  now + config_.refresh_ttl};
+  if (rt.family_id.empty()) rt.family_id = rt.id;
+  out.refresh_token = encode_refresh(rt);
+  out.refresh_expires_in = seconds(config_.refresh_ttl);
   return out;
 }
 
 Result<TokenResponse> TokenService::grant(const GrantSubject& subject, const std::optional<std::string>& scope) {
   auto granted = narrow(subject.holds, scope);
   if (!granted) return fail(granted.error());
-  Prepared issued = prepare(subject, *granted, "");
-  store_.write([&](store::Repositories& r) { r.refresh_tokens.insert(issued.row, issued.refresh_hash); });
-  return issued.response;
+  return prepare(subject, *granted, "");
 }
 
 Result<TokenResponse> TokenService::refresh(std::string_view token, const std::optional<std::string>& scope,
                                             const std::optional<std::string>& client,
                                             const std::function<std::optional<GrantSubject>(const RefreshToken&)>& current) {
-  if (!crypto::token_well_formed(token, crypto::kRefreshTokenPrefix)) return fail(invalid_grant("The refresh token is not valid."));
-  std::string hash = crypto::token_hash(token);
-  auto row = store_.read([&](store::Repositories& r) { return r.refresh_tokens.find_by_hash(hash); });
+  auto row = decode_refresh(token);
   Timestamp now = clock_.now();
   if (!row) return fail(invalid_grant("The refresh token is not valid."));
   if (row->expires_at <= now) return fail(invalid_grant("The refresh token has expired."));
   if (client && (row->subject_kind != SubjectKind::api_key || row->subject_id != *client))
     return fail(invalid_grant("The refresh token was issued to another client."));
+  auto fate = store_.read([&](store::Repositories& r) { return r.refresh_tokens.fate(row->id, row->family_id, row->subject_id); });
+  if (fate.family_revoked || (fate.subject_revoked_at && row->created_at <= *fate.subject_revoked_at))
+    return fail(invalid_grant("The refresh token was revoked."));
   auto subject = current(*row);
   if (!subject) return fail(invalid_grant("The credential this refresh token was granted to is no longer valid."));
   // What the token may carry now: its own scope, within what the subject still holds.
   auto holds = row->scope.intersect(subject->holds);
   auto granted = narrow(holds, scope);
   if (!granted) return fail(granted.error());
+  TokenResponse issued = prepare(*subject, *granted, row->family_id);
   bool reused = false;
-  Prepared issued = prepare(*subject, *granted, row->family_id);
   store_.write([&](store::Repositories& r) {
-    if (!r.refresh_tokens.spend(row->id, now)) {
-      // Spent already: a retry within the grace period gets a fresh pair; anything later is reuse of a
-      // leaked token, and the whole family dies (committed, even though this request fails).
-      auto again = r.refresh_tokens.find_by_hash(hash);
-      if (!again || !again->spent_at || now - *again->spent_at > config_.refresh_reuse_grace) {
-        r.refresh_tokens.remove_family(row->family_id);
-        reused = true;
-        return;
-      }
+    if (r.refresh_tokens.mark_spent(row->id, row->family_id, now, row->expires_at)) return;
+    // Used before: a retry within the grace period gets a fresh pair; anything later is reuse of a
+    // leaked token, and the whole family dies (committed, even though this request fails).
+    auto spent_at = r.refresh_tokens.fate(row->id, row->family_id, row->subject_id).spent_at;
+    if (!spent_at || now - *spent_at > config_.refresh_reuse_grace) {
+      r.refresh_tokens.revoke_family(row->family_id, now + config_.refresh_ttl);
+      reused = true;
     }
-    r.refresh_tokens.insert(issued.row, issued.refresh_hash);
   });
   if (reused) return fail(invalid_grant("The refresh token was already used; every token of its family is revoked."));
-  return issued.response;
+  return issued;
 }
 
 Result<std::shared_ptr<const AccessToken>> TokenService::verify(std::string_view jwt) {
@@ -157,20 +204,19 @@ Result<std::shared_ptr<const AccessToken>> TokenService::verify(std::string_view
 }
 
 std::optional<RefreshToken> TokenService::find_refresh(std::string_view token) {
-  if (!crypto::token_well_formed(token, crypto::kRefreshTokenPrefix)) return std::nullopt;
-  std::string hash = crypto::token_hash(token);
-  auto row = store_.read([&](store::Repositories& r) { return r.refresh_tokens.find_by_hash(hash); });
-  if (!row || row->spent_at || row->expires_at <= clock_.now()) return std::nullopt;
+  auto row = decode_refresh(token);
+  if (!row || row->expires_at <= clock_.now()) return std::nullopt;
+  auto fate = store_.read([&](store::Repositories& r) { return r.refresh_tokens.fate(row->id, row->family_id, row->subject_id); });
+  if (fate.spent_at || fate.family_revoked || (fate.subject_revoked_at && row->created_at <= *fate.subject_revoked_at))
+    return std::nullopt;
   return row;
 }
 
 void TokenService::revoke(const std::string& project_id, std::string_view token) {
   if (token.starts_with(crypto::kRefreshTokenPrefix)) {
-    std::string hash = crypto::token_hash(token);
-    store_.write([&](store::Repositories& r) {
-      auto row = r.refresh_tokens.find_by_hash(hash);
-      if (row && row->project_id == project_id) r.refresh_tokens.remove_family(row->family_id);
-    });
+    auto row = decode_refresh(token);
+    if (row && row->project_id == project_id)
+      store_.write([&](store::Repositories& r) { r.refresh_tokens.revoke_family(row->family_id, clock_.now() + config_.refresh_ttl); });
     return;
   }
   auto access = verify(token);
@@ -182,7 +228,10 @@ void TokenService::revoke(const std::string& project_id, std::string_view token)
 }
 
 void TokenService::sweep() {
-  store_.write([&](store::Repositories& r) { r.revoked_tokens.remove_expired(clock_.now()); });
+  store_.write([&](store::Repositories& r) {
+    r.revoked_tokens.remove_expired(clock_.now());
+    r.refresh_tokens.remove_expired(clock_.now());
+  });
 }
 
 }  // namespace tessera::session

@@ -1,7 +1,9 @@
 // The OAuth 2.0 token endpoint's grants, and the JWT access tokens they issue:
 // - client_credentials: an API key's id and secret -> an access token (+ refresh token);
 // - refresh_token: rotates; the spent token may be replayed only within a short grace period
-//   (concurrent retries), after which a replay revokes the whole family (RFC 6819 5.2.2.3);
+//   (concurrent retries), after which a replay revokes the whole family (RFC 6819 5.2.2.3).
+//   Refresh tokens are self-contained and authenticated by a server key: issuing one writes nothing;
+//   the store records only uses, revoked families and revoked subjects;
 // - token exchange (RFC 8693): a session token -> an access token for its user.
 // A requested scope may only narrow what the subject holds. Access tokens are ES256 JWTs with
 // iss, sub, aud, exp, iat, jti, scope, project (and kind, client_id), verifiable offline with the JWKS.
@@ -82,18 +84,16 @@ class TokenService {
 
  private:
   Result<access::PermissionSet> narrow(const access::PermissionSet& holds, const std::optional<std::string>& scope);
-  struct Prepared {
-    TokenResponse response;
-    RefreshToken row;
-    std::string refresh_hash;
-  };
-  Prepared prepare(const GrantSubject& subject, const access::PermissionSet& scope, const std::string& family_id);
+  TokenResponse prepare(const GrantSubject& subject, const access::PermissionSet& scope, const std::string& family_id);
+  std::string encode_refresh(const RefreshToken& token) const;
+  std::optional<RefreshToken> decode_refresh(std::string_view token) const;
 
   store::Store& store_;
   const Clock& clock_;
   TokenConfig config_;
   std::string issuer_;
   KeyRing& keys_;
+  std::string mac_key_;  // authenticates refresh tokens
   BoundedCache<AccessToken> verified_;  // by token hash: a token's signature is checked once
 };
 

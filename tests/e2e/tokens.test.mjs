@@ -88,7 +88,8 @@ function assertTokenResponse(res, expectedScope) {
   assert.equal(body.token_type, 'Bearer');
   assert.ok(Number.isInteger(body.expires_in) && body.expires_in > 0, 'expires_in is a positive number of seconds');
   assert.equal(body.access_token.split('.').length, 3, 'the access token is a JWT');
-  assert.match(body.refresh_token, /^tsr_[A-Za-z0-9_-]+$/);
+  // Self-contained: tsr_ + base64url(JSON) + "." + base64url(MAC)
+  assert.match(body.refresh_token, /^tsr_[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
   assert.equal(typeof body.scope, 'string');
   if (expectedScope !== undefined) assert.deepEqual(body.scope.split(' ').filter(Boolean).sort(), expectedScope.slice().sort());
   return body;
@@ -881,5 +882,31 @@ describe('discovery', () => {
     assert.match(res.headers.get('cache-control') || '', /max-age=\d+/);
     const kid = decodeJwt(adminToken).header.kid;
     assert.ok(res.body.keys.some((k) => k.kid === kid && k.kty === 'EC' && k.crv === 'P-256' && k.alg === 'ES256'));
+  });
+});
+
+describe('self-contained refresh tokens', () => {
+  test('a refresh token whose data was changed (its MAC no longer matches) is 400 invalid_grant', async () => {
+    const key = await cliKey(server, 'users:read');
+    const issued = await grant(server, key);
+    const [body, mac] = issued.refresh_token.slice(4).split('.');
+    const data = JSON.parse(Buffer.from(body, 'base64url').toString());
+    data.c = '*'; // ask for every permission
+    const forged = `tsr_${Buffer.from(JSON.stringify(data)).toString('base64url')}.${mac}`;
+    assertOAuthError(await refresh(server, forged), 400, 'invalid_grant');
+    const truncated = issued.refresh_token.slice(0, -2);
+    assertOAuthError(await refresh(server, truncated), 400, 'invalid_grant');
+    // The genuine one still works.
+    assertTokenResponse(await refresh(server, issued.refresh_token));
+  });
+
+  test("suspending a user revokes the refresh tokens it had, even once it is active again", async () => {
+    const { user, token } = await signUp(server);
+    const exchanged = assertTokenResponse(await exchange(server, token));
+    const patch = (active) => server.request('PATCH', `/v1/users/${user.id}`, { token: adminToken, json: { active } });
+    assert.equal((await patch(false)).status, 200);
+    assertOAuthError(await refresh(server, exchanged.refresh_token), 400, 'invalid_grant');
+    assert.equal((await patch(true)).status, 200);
+    assertOAuthError(await refresh(server, exchanged.refresh_token), 400, 'invalid_grant');
   });
 });

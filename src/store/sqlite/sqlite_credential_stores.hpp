@@ -35,11 +35,12 @@ class SqlitePersonalTokenStore final : public session::PersonalTokenStore {
 class SqliteRefreshTokenStore final : public session::RefreshTokenStore {
  public:
   explicit SqliteRefreshTokenStore(Connection& conn) : conn_(conn) {}
-  void insert(const session::RefreshToken& token, std::string_view token_hash) override;
-  std::optional<session::RefreshToken> find_by_hash(std::string_view token_hash) override;
-  bool spend(std::string_view id, Timestamp at) override;
-  void remove_family(std::string_view family_id) override;
-  void remove_for_subject(std::string_view subject_id) override;
+  session::RefreshTokenFate fate(std::string_view id, std::string_view family_id, std::string_view subject_id) override;
+  bool mark_spent(std::string_view id, std::string_view family_id, Timestamp at, Timestamp expires_at) override;
+  void revoke_family(std::string_view family_id, Timestamp expires_at) override;
+  void revoke_subject(std::string_view subject_id, Timestamp at) override;
+  void remove_expired(Timestamp now) override;
+  std::string mac_key() override;
 
  private:
   Connection& conn_;
