@@ -16,6 +16,7 @@
 #include "crypto/random.hpp"
 #include "crypto/token.hpp"
 #include "identity/identifiers.hpp"
+#include "support/temp_dir.hpp"
 
 namespace tessera::store::sqlite {
 namespace {
@@ -29,22 +30,7 @@ using namespace std::chrono_literals;
 
 const Timestamp kT0 = from_micros(1'795'000'000'000'000);
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "tessera-store-test-XXXXXX").string();
-    if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string str() const { return path_.string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using tessera::testing::TempDir;
 
 class SqliteStoreTest : public ::testing::Test {
  protected:

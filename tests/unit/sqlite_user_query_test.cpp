@@ -26,6 +26,7 @@
 #include "crypto/token.hpp"
 #include "identity/user_query.hpp"
 #include "store/sqlite/sqlite_store.hpp"
+#include "support/temp_dir.hpp"
 
 namespace tessera::store::sqlite {
 namespace {
@@ -41,22 +42,7 @@ using namespace std::chrono_literals;
 
 const Timestamp kT0 = from_micros(1'795'000'000'000'000);  // 2026-11-18T...
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "tessera-user-query-test-XXXXXX").string();
-    if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string str() const { return path_.string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using tessera::testing::TempDir;
 
 // format_rfc3339 writes Z, never a '+' that a query string would turn into a space.
 std::string rfc(Timestamp t) { return format_rfc3339(t); }

@@ -19,6 +19,7 @@
 #include "crypto/random.hpp"
 #include "session/session_service.hpp"
 #include "store/sqlite/sqlite_store.hpp"
+#include "support/temp_dir.hpp"
 
 namespace tessera::identity {
 namespace {
@@ -32,22 +33,7 @@ const Timestamp kT0 = from_micros(1'795'000'000'000'000);
 constexpr crypto::Argon2Params kCheap{8192, 1};
 constexpr crypto::Argon2Params kStronger{8192, 2};
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "tessera-user-test-XXXXXX").string();
-    if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string str() const { return path_.string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using tessera::testing::TempDir;
 
 std::vector<std::string> fields_of(const Error& e) {
   std::vector<std::string> out;
