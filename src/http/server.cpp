@@ -152,9 +152,12 @@ void Server::begin_drain() {
         }
         ++open;
         bool force = std::chrono::steady_clock::now() >= deadline;
-        // Idle connections (waiting for a request) close now; busy ones after their response.
+        // Idle connections (waiting for a request, none arriving) close now; busy ones, and ones whose
+        // request has already arrived, after their response.
         asio::post(conn->stream.get_executor(), [conn, force] {
-          if (force || !conn->busy) conn->stream.socket().cancel();
+          beast::error_code ec;
+          bool request_waiting = conn->stream.socket().available(ec) > 0;
+          if (force || (!conn->busy && !request_waiting)) conn->stream.socket().cancel();
         });
         ++it;
       }
@@ -203,7 +206,8 @@ asio::awaitable<void> Server::serve(std::shared_ptr<Connection> conn) {
     beast_http::request_parser<beast_http::string_body> parser;
     parser.body_limit(config_.body_limit);
     parser.header_limit(static_cast<uint32_t>(config_.header_limit));
-    if (stopping_) break;
+    beast::error_code pending_ec;
+    if (stopping_ && buffer.size() == 0 && stream.socket().available(pending_ec) == 0) break;  // nothing more was asked
     stream.expires_after(config_.idle_timeout);
     auto [hec, hn] = co_await beast_http::async_read_header(stream, buffer, parser, kTuple);
     std::optional<Error> refused;

@@ -199,7 +199,7 @@ describe('graceful shutdown', () => {
     socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
     await new Promise((resolve) => socket.once('data', resolve));
     const code = await server.stop();
-    assert.equal(code, 0);
+    assert.equal(code, 0, `exit code after SIGTERM (signal ${server.exitSignal}); log tail: ${server.logs().slice(-3).map((l) => l.msg)}`);
     await eventually(() => closed, { timeoutMs: 5000, intervalMs: 20, what: 'idle connection closed' });
     socket.destroy();
   });
