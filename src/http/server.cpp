@@ -119,9 +119,21 @@ void Server::run(unsigned threads) {
     if (!ec) stop();
   });
   asio::co_spawn(ioc_, accept_loop(), asio::detached);
+  // A handler that throws is a bug; it is logged and the thread goes back to serving, rather than
+  // taking every connection down with the process.
+  auto serve = [this] {
+    for (;;) {
+      try {
+        ioc_.run();
+        return;
+      } catch (const std::exception& e) {
+        log::error("an I/O handler threw", {{"internal", e.what()}});
+      }
+    }
+  };
   std::vector<std::thread> pool;
-  for (unsigned i = 1; i < threads; ++i) pool.emplace_back([this] { ioc_.run(); });
-  ioc_.run();
+  for (unsigned i = 1; i < threads; ++i) pool.emplace_back(serve);
+  serve();
   for (auto& t : pool) t.join();
 }
 
@@ -131,7 +143,7 @@ void Server::stop() {
     log::info("shutting down: no new connections, finishing in-flight requests");
     beast::error_code ignored;
     acceptor_.close(ignored);
-    signals_.cancel();
+    signals_.cancel(ignored);
     begin_drain();
   });
 }
@@ -155,9 +167,12 @@ void Server::begin_drain() {
         // Idle connections (waiting for a request, none arriving) close now; busy ones, and ones whose
         // request has already arrived, after their response.
         asio::post(conn->stream.get_executor(), [conn, force] {
+          auto& socket = conn->stream.socket();
+          if (!socket.is_open()) return;  // the connection finished meanwhile
           beast::error_code ec;
-          bool request_waiting = conn->stream.socket().available(ec) > 0;
-          if (force || (!conn->busy && !request_waiting)) conn->stream.socket().cancel();
+          bool request_waiting = socket.available(ec) > 0;
+          // The error_code overload: nothing may throw out of a handler (it would end io_context::run).
+          if (force || (!conn->busy && !request_waiting)) socket.cancel(ec);
         });
         ++it;
       }
