@@ -5,6 +5,7 @@
 #include "api/json_body.hpp"
 #include "api/representations.hpp"
 #include "api/routes.hpp"
+#include "api/user_commands.hpp"
 
 namespace tessera::api {
 
@@ -18,15 +19,7 @@ HandlerResult sign_up(App& app, RequestContext& ctx) {
   CO_TRY(body, parse_json_object(ctx.request));
   JsonFields f(body);
   f.allow("project");
-  identity::SignUp in;
-  in.email = f.string("email");
-  in.login = f.string("login");
-  in.phone = f.string("phone");
-  in.password = f.string("password");
-  in.full_name = f.string("full_name");
-  in.external_id = f.string("external_id");
-  in.tags = f.string_array("tags");
-  in.data = f.object("data");
+  identity::SignUp in = read_sign_up(f);
   // The domain's rules run here too, so one answer names every offending field and a malformed
   // request never waits for (or occupies) the hashing pool.
   if (auto ok = f.finish(identity::validate_sign_up(in)); !ok) co_return fail(ok.error());

@@ -14,16 +14,22 @@ std::optional<bool> read_boolean(JsonFields& f, std::string_view name, std::vect
   return v->as_bool();
 }
 
+identity::SignUp read_sign_up(JsonFields& f) {
+  identity::SignUp in;
+  in.email = f.string("email");
+  in.login = f.string("login");
+  in.phone = f.string("phone");
+  in.password = f.string("password");
+  in.full_name = f.string("full_name");
+  in.external_id = f.string("external_id");
+  in.tags = f.string_array("tags");
+  in.data = f.object("data");
+  return in;
+}
+
 identity::NewUser read_new_user(JsonFields& f, std::vector<FieldError>& errors) {
   identity::NewUser in;
-  in.profile.email = f.string("email");
-  in.profile.login = f.string("login");
-  in.profile.phone = f.string("phone");
-  in.profile.password = f.string("password");
-  in.profile.full_name = f.string("full_name");
-  in.profile.external_id = f.string("external_id");
-  in.profile.tags = f.string_array("tags");
-  in.profile.data = f.object("data");
+  in.profile = read_sign_up(f);
   in.password_hash = f.string("password_hash");
   in.active = read_boolean(f, "active", errors);
   in.email_verified = read_boolean(f, "email_verified", errors);

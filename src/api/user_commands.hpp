@@ -20,6 +20,8 @@ class App;
 // A JSON boolean; anything else adds a `type` error to `errors`.
 std::optional<bool> read_boolean(JsonFields& f, std::string_view name, std::vector<FieldError>& errors);
 
+// The profile fields of a sign-up, and of a user created by an administrator.
+identity::SignUp read_sign_up(JsonFields& fields);
 // The fields of POST /v1/users. Type errors are left in `f`, or added to `errors` (for booleans).
 identity::NewUser read_new_user(JsonFields& f, std::vector<FieldError>& errors);
 

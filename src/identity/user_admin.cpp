@@ -83,35 +83,17 @@ Result<User> UserAdmin::update(const std::string& project_id, const std::string&
   if (!current) return current;
   User next = *current;
   std::vector<FieldError> errors;
-  auto apply = [](std::optional<std::string>& field, const PatchField<std::string>& value) {
-    if (value) field = *value;
-  };
-  apply(next.email, patch.email);
-  apply(next.login, patch.login);
-  apply(next.phone, patch.phone);
-  apply(next.full_name, patch.full_name);
-  apply(next.external_id, patch.external_id);
-  if (patch.email) check_email(next.email, errors);
-  if (patch.login) check_login(next.login, errors);
-  if (patch.phone) check_phone(next.phone, errors);
-  check_text("full_name", next.full_name, errors);
+  apply_common_fields(next, patch.email, patch.login, patch.phone, patch.full_name, patch.data, errors);
+  if (patch.external_id) next.external_id = *patch.external_id;
   check_text("external_id", next.external_id, errors);
   if (patch.tags) {
     next.tags = *patch.tags;
     check_tags(next.tags, errors);
   }
-  if (patch.data) {
-    if (patch.data->is_object()) merge_patch(next.data, patch.data->as_object());
-    else if (patch.data->is_null()) next.data = {};
-    else errors.push_back({"data", "type", "must be an object"});
-    check_data(next.data, errors);
-  }
   if (!next.is_guest && !next.email && !next.login && !next.phone && !next.external_id)
     errors.push_back({"email", "required", "a user keeps at least one of email, login, phone or external_id"});
   if (!errors.empty()) return fail(Error::validation(std::move(errors)));
-  if (identifier_key(IdentifierKind::email, next.email.value_or("")) !=
-      identifier_key(IdentifierKind::email, current->email.value_or("")))
-    next.email_verified = false;
+  reset_verification_if_email_changed(*current, next);
   if (patch.email_verified) next.email_verified = *patch.email_verified;
   if (patch.active) next.active = *patch.active;
   next.updated_at = clock_.now();

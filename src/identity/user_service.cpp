@@ -136,26 +136,38 @@ Status UserService::verify_current_password(const User& me, const std::optional<
   return {};
 }
 
-Result<User> apply_profile_patch(const User& me, const ProfilePatch& patch) {
-  User next = me;
-  std::vector<FieldError> errors;
+void apply_common_fields(User& next, const PatchField<std::string>& email, const PatchField<std::string>& login,
+                         const PatchField<std::string>& phone, const PatchField<std::string>& full_name,
+                         const std::optional<boost::json::value>& data, std::vector<FieldError>& errors) {
   auto apply = [](std::optional<std::string>& field, const PatchField<std::string>& value) {
     if (value) field = *value;
   };
-  apply(next.email, patch.email);
-  apply(next.login, patch.login);
-  apply(next.phone, patch.phone);
-  apply(next.full_name, patch.full_name);
-  if (patch.email) check_email(next.email, errors);
-  if (patch.login) check_login(next.login, errors);
-  if (patch.phone) check_phone(next.phone, errors);
+  apply(next.email, email);
+  apply(next.login, login);
+  apply(next.phone, phone);
+  apply(next.full_name, full_name);
+  if (email) check_email(next.email, errors);
+  if (login) check_login(next.login, errors);
+  if (phone) check_phone(next.phone, errors);
   check_text("full_name", next.full_name, errors);
-  if (patch.data) {
-    if (patch.data->is_object()) merge_patch(next.data, patch.data->as_object());
-    else if (patch.data->is_null()) next.data = {};
+  if (data) {
+    if (data->is_object()) merge_patch(next.data, data->as_object());
+    else if (data->is_null()) next.data = {};
     else errors.push_back({"data", "type", "must be an object"});
     check_data(next.data, errors);
   }
+}
+
+void reset_verification_if_email_changed(const User& before, User& after) {
+  if (identifier_key(IdentifierKind::email, after.email.value_or("")) !=
+      identifier_key(IdentifierKind::email, before.email.value_or("")))
+    after.email_verified = false;
+}
+
+Result<User> apply_profile_patch(const User& me, const ProfilePatch& patch) {
+  User next = me;
+  std::vector<FieldError> errors;
+  apply_common_fields(next, patch.email, patch.login, patch.phone, patch.full_name, patch.data, errors);
   if (patch.password) {
     if (me.has_password)
       errors.push_back({"password", "not_allowed", "is changed through POST /v1/me/password"});
@@ -172,9 +184,7 @@ Result<User> apply_profile_patch(const User& me, const ProfilePatch& patch) {
     errors.push_back({"email", "required", "a user keeps at least one of email, login or phone"});
   }
   if (!errors.empty()) return fail(Error::validation(std::move(errors)));
-  if (identifier_key(IdentifierKind::email, next.email.value_or("")) !=
-      identifier_key(IdentifierKind::email, me.email.value_or("")))
-    next.email_verified = false;
+  reset_verification_if_email_changed(me, next);
   if (me.is_guest && has_identifier(next) && will_have_password) next.is_guest = false;
   if (patch.password) next.has_password = true;
   return next;

@@ -82,6 +82,14 @@ std::vector<FieldError> validate_sign_up(const SignUp& input);
 // re-authentication and hashing happen in UserService::update_profile.
 Result<User> apply_profile_patch(const User& me, const ProfilePatch& patch);
 
+// The steps every profile patch shares (self-service and administration): apply the identifiers,
+// full_name and a merge-patch of data to `user`, collecting rule errors; a changed email (beyond
+// letter case) loses its verification.
+void apply_common_fields(User& user, const PatchField<std::string>& email, const PatchField<std::string>& login,
+                         const PatchField<std::string>& phone, const PatchField<std::string>& full_name,
+                         const std::optional<boost::json::value>& data, std::vector<FieldError>& errors);
+void reset_verification_if_email_changed(const User& before, User& after);
+
 // RFC 7386 JSON merge-patch.
 void merge_patch(boost::json::object& target, const boost::json::object& patch);
 

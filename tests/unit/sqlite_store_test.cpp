@@ -156,7 +156,7 @@ TEST_F(SqliteStoreTest, UserRoundTripsEveryField) {
   u.created_at = kT0;
   u.updated_at = kT0 + 5s;
   u.last_request_at = kT0 + 7s;
-  ASSERT_EQ(insert(u, "$argon2id$stub"), std::nullopt);
+  ASSERT_EQ(insert(u, "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"), std::nullopt);
 
   auto got = find(project_a_, u.id);
   ASSERT_TRUE(got);
