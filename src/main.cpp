@@ -58,6 +58,7 @@ int serve(const Options& o) {
   ensure_default_project(app.projects());
   http::Server server(config.server, app.router(), app.metrics(), config.log.requests);
   std::string address = server.bind();
+  app.start(address);
   unsigned threads = config.server.threads ? config.server.threads : std::max(1u, std::thread::hardware_concurrency());
   log::info("listening", {{"address", address}, {"data_dir", config.store.data_dir}, {"version", TESSERA_VERSION}},
             {{"threads", threads}});

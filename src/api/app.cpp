@@ -40,7 +40,10 @@ App::App(Config config, std::unique_ptr<store::Store> store, const Clock& clock)
       api_keys_(*store_, clock_, config_.session.cache_size),
       personal_tokens_(*store_, clock_, config_.token.personal_token_max_ttl, config_.session.cache_size),
       key_ring_(*store_, clock_, config_.token.access_ttl),
-      tokens_(*store_, clock_, config_.token, token_issuer(config_), key_ring_, config_.session.cache_size) {
+      tokens_(*store_, clock_, config_.token, token_issuer(config_), key_ring_, config_.session.cache_size),
+      email_tokens_(*store_, clock_, hasher_, config_, projects_, users_, sessions_),
+      webhooks_(*store_, clock_),
+      dispatcher_(*store_, clock_, config_, projects_) {
   sessions_.set_project_lookup([this](const std::string& id) { return projects_.find(id); });
   sessions_.on_user_touched([this](const std::string& id) { users_.forget(id); });
 
@@ -51,6 +54,10 @@ App::App(Config config, std::unique_ptr<store::Store> store, const Clock& clock)
   register_api_key_routes(router_, *this);
   register_role_routes(router_, *this);
   register_users_routes(router_, *this);
+  register_avatar_routes(router_, *this);
+  register_account_routes(router_, *this);
+  register_webhook_routes(router_, *this);
+  register_project_routes(router_, *this);
   register_rpc_routes(router_, *this);
 
   std::vector<std::string> names;
@@ -65,6 +72,15 @@ App::App(Config config, std::unique_ptr<store::Store> store, const Clock& clock)
   metrics_->gauge("tessera_sessions_active", "Sessions neither expired nor revoked.",
                   [this] { return static_cast<double>(sessions_.count_active()); });
 
+  dispatcher_.on_task(std::string(identity::kPasswordResetTask), [this](const std::string& project_id, const boost::json::object& input) {
+    email_tokens_.issue_password_reset(project_id, input);
+  });
+  store_->on_outbox_commit([this] { dispatcher_.wake(); });
+}
+
+void App::start(const std::string& bound_address) {
+  config_.server.listen = bound_address;  // before any background thread reads it (mail links)
+  dispatcher_.start();
   janitor_ = std::thread([this] { run_janitor(); });
 }
 
@@ -74,7 +90,9 @@ App::~App() {
     janitor_stop_ = true;
   }
   janitor_wake_.notify_all();
-  janitor_.join();
+  if (janitor_.joinable()) janitor_.join();
+  dispatcher_.stop();
+  store_->on_outbox_commit(nullptr);
 }
 
 std::shared_ptr<void> App::start_hash_worker() {
@@ -103,6 +121,8 @@ void App::run_janitor() {
         if (uint64_t n = sessions_.remove_expired())
           log::info("expired sessions removed", {}, {{"count", static_cast<long long>(n)}});
         tokens_.sweep();
+        dispatcher_.sweep();
+        store_->write([&](store::Repositories& r) { r.one_time_tokens.remove_expired(clock_.now()); });
       }
     } catch (const std::exception& e) {
       log::error("janitor failed", {{"internal", e.what()}});

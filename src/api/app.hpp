@@ -14,6 +14,9 @@
 #include "http/metrics.hpp"
 #include "http/router.hpp"
 #include "access/role_service.hpp"
+#include "events/dispatcher.hpp"
+#include "events/webhook_service.hpp"
+#include "identity/email_token_service.hpp"
 #include "identity/user_admin.hpp"
 #include "identity/user_service.hpp"
 #include "projects/project_service.hpp"
@@ -31,6 +34,9 @@ class App {
   App(Config config, std::unique_ptr<store::Store> store, const Clock& clock);
   ~App();
 
+  // Starts the background work (event delivery, upkeep) once the server listens on `bound_address`.
+  void start(const std::string& bound_address);
+
   const Config& config() const { return config_; }
   const Clock& clock() const { return clock_; }
   store::Store& store() { return *store_; }
@@ -43,6 +49,8 @@ class App {
   session::PersonalTokenService& personal_tokens() { return personal_tokens_; }
   session::KeyRing& key_ring() { return key_ring_; }
   session::TokenService& tokens() { return tokens_; }
+  identity::EmailTokenService& email_tokens() { return email_tokens_; }
+  events::WebhookService& webhooks() { return webhooks_; }
   http::Metrics& metrics() { return *metrics_; }
   const http::Router& router() const { return router_; }
   // Cookies carry Secure when the server is reached over TLS.
@@ -90,6 +98,9 @@ class App {
   session::PersonalTokenService personal_tokens_;
   session::KeyRing key_ring_;
   session::TokenService tokens_;
+  identity::EmailTokenService email_tokens_;
+  events::WebhookService webhooks_;
+  events::Dispatcher dispatcher_;
   http::Router router_;
   std::unique_ptr<http::Metrics> metrics_;
 

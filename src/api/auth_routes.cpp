@@ -6,6 +6,7 @@
 #include "api/representations.hpp"
 #include "api/routes.hpp"
 #include "api/user_commands.hpp"
+#include "events/outbox.hpp"
 
 namespace tessera::api {
 
@@ -49,13 +50,15 @@ HandlerResult log_in(App& app, RequestContext& ctx) {
   in.kind = email ? identity::IdentifierKind::email : login ? identity::IdentifierKind::login : identity::IdentifierKind::phone;
   in.identifier = email ? *email : login ? *login : *phone;
   in.password = *password;
-  auto user = co_await app.hashing([&] { return app.users().log_in(*project, in); });
+  auto user = co_await app.hashing([&] { return app.users().log_in(*project, in, ctx.client_ip); });
   if (!user) {
     if (user.error().status != 503) app.logins_failed->fetch_add(1, std::memory_order_relaxed);
     co_return fail(user.error());
   }
   app.logins_ok->fetch_add(1, std::memory_order_relaxed);
-  auto issued = app.sessions().issue(*project, user->id, client_info(ctx));
+  auto issued = app.sessions().issue(*project, user->id, client_info(ctx), [&](store::Repositories& r, const session::Session& s) {
+    events::record(r, app.clock().now(), {"user.login", project->id, {{"user", identity::to_json(*user)}, {"session_id", s.id}, {"ip", s.ip}}});
+  });
   co_return signed_in_response(beast_http::status::ok, *user, issued, app.secure_cookies());
 }
 
@@ -73,7 +76,7 @@ HandlerResult guest(App& app, RequestContext& ctx) {
 HandlerResult log_out(App& app, RequestContext& ctx) {
   CO_TRY(caller, authenticate_session(app, ctx));
   const auto& s = caller.session->row;
-  if (auto ok = app.sessions().revoke(s.user_id, s.id); !ok) co_return fail(ok.error());
+  if (auto ok = app.sessions().revoke(s.project_id, s.user_id, s.id, "logout"); !ok) co_return fail(ok.error());
   auto res = http::empty_response(beast_http::status::no_content);
   clear_session_cookies(res, app.secure_cookies());
   co_return res;

@@ -30,6 +30,14 @@ Result<PageRequest> parse_page(const http::RequestContext& ctx) {
 
 std::string encode_cursor(std::string_view position) { return crypto::base64url_encode(position); }
 
+std::optional<std::string> query_param(const http::RequestContext& ctx, std::string_view name) {
+  auto url = boost::urls::parse_origin_form(ctx.request.target());
+  if (!url) return std::nullopt;
+  for (auto param : url->params())
+    if (param.key == name) return std::string(param.value);
+  return std::nullopt;
+}
+
 Result<std::optional<Timestamp>> optional_time_field(const std::optional<std::string>& text, const std::string& field) {
   if (!text) return std::optional<Timestamp>();
   Timestamp t;

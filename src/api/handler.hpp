@@ -26,6 +26,8 @@ struct PageRequest {
 // ?limit= (1-1000, default 50) and ?cursor= (opaque, from a previous page's next_cursor).
 Result<PageRequest> parse_page(const http::RequestContext& ctx);
 std::string encode_cursor(std::string_view position);
+// A query parameter's decoded value, if present.
+std::optional<std::string> query_param(const http::RequestContext& ctx, std::string_view name);
 
 // An optional RFC 3339 field: nullopt when absent, a 422 naming the field when malformed.
 Result<std::optional<Timestamp>> optional_time_field(const std::optional<std::string>& text, const std::string& field);

@@ -5,6 +5,7 @@
 #include "api/json_body.hpp"
 #include "api/representations.hpp"
 #include "api/routes.hpp"
+#include "identity/avatar.hpp"
 
 namespace tessera::api {
 
@@ -53,6 +54,7 @@ HandlerResult delete_me(App& app, RequestContext& ctx) {
   const identity::User& me = *caller.user;
   auto deleted = co_await app.hashing([&] { return app.users().delete_self(me, password); });
   if (!deleted) co_return fail(deleted.error());
+  identity::AvatarStore(app.config().store.data_dir).remove(me.id);  // best effort: the row is gone already
   auto res = http::empty_response(beast_http::status::no_content);
   clear_session_cookies(res, app.secure_cookies());
   co_return res;
@@ -90,7 +92,7 @@ HandlerResult list_sessions(App& app, RequestContext& ctx) {
 HandlerResult revoke_session(App& app, RequestContext& ctx) {
   CO_TRY(caller, authenticate_session(app, ctx));
   std::string id(ctx.param("id"));
-  if (auto ok = app.sessions().revoke(caller.session->row.user_id, id); !ok) co_return fail(ok.error());
+  if (auto ok = app.sessions().revoke(caller.project->id, caller.session->row.user_id, id, "revoked"); !ok) co_return fail(ok.error());
   auto res = http::empty_response(beast_http::status::no_content);
   if (id == caller.session->row.id) clear_session_cookies(res, app.secure_cookies());  // revoking oneself is a logout
   co_return res;

@@ -2,6 +2,7 @@
 
 #include "api/caller.hpp"
 #include "crypto/token.hpp"
+#include "events/mail_templates.hpp"
 
 namespace tessera::api {
 
@@ -19,29 +20,7 @@ std::string cookie(std::string_view name, std::string_view value, int64_t max_ag
 }
 }  // namespace
 
-boost::json::object user_json(const identity::User& u) {
-  boost::json::array tags;
-  for (auto& t : u.tags) tags.emplace_back(t);
-  return {
-      {"id", u.id},
-      {"project_id", u.project_id},
-      {"email", optional_string(u.email)},
-      {"login", optional_string(u.login)},
-      {"phone", optional_string(u.phone)},
-      {"full_name", optional_string(u.full_name)},
-      {"external_id", optional_string(u.external_id)},
-      {"tags", std::move(tags)},
-      {"data", u.data},
-      {"avatar_url", optional_string(u.avatar_url)},
-      {"active", u.active},
-      {"email_verified", u.email_verified},
-      {"is_guest", u.is_guest},
-      {"created_at", format_rfc3339(u.created_at)},
-      {"updated_at", format_rfc3339(u.updated_at)},
-      {"last_request_at", u.last_request_at ? boost::json::value(format_rfc3339(*u.last_request_at))
-                                            : boost::json::value(nullptr)},
-  };
-}
+boost::json::object user_json(const identity::User& u) { return identity::to_json(u); }
 
 boost::json::object session_json(const session::Session& s, bool current) {
   return {
@@ -117,6 +96,48 @@ boost::json::object role_json(const access::Role& r) {
 void clear_session_cookies(http::Response& res, bool secure_cookies) {
   res.insert(http::beast_http::field::set_cookie, cookie(kSessionCookie, "", 0, true, secure_cookies));
   res.insert(http::beast_http::field::set_cookie, cookie(kCsrfCookie, "", 0, false, secure_cookies));
+}
+
+
+boost::json::object webhook_json(const events::Webhook& w) {
+  boost::json::array types;
+  for (auto& e : w.events) types.emplace_back(e);
+  return {{"id", w.id},
+          {"url", w.url},
+          {"events", std::move(types)},
+          {"description", w.description},
+          {"active", w.active},
+          {"created_at", format_rfc3339(w.created_at)},
+          {"updated_at", format_rfc3339(w.updated_at)}};
+}
+
+boost::json::object delivery_json(const events::Delivery& d) {
+  return {{"id", d.id},
+          {"event_id", d.event_id},
+          {"event_type", d.event_type},
+          {"status", events::to_string(d.status)},
+          {"attempts", d.attempts},
+          {"response_status", d.response_status ? boost::json::value(*d.response_status) : boost::json::value(nullptr)},
+          {"last_error", optional_string(d.last_error)},
+          {"next_attempt_at", d.status == events::DeliveryStatus::pending ? boost::json::value(format_rfc3339(d.next_attempt_at))
+                                                                         : boost::json::value(nullptr)},
+          {"created_at", format_rfc3339(d.created_at)},
+          {"delivered_at", optional_time_json(d.delivered_at)}};
+}
+
+boost::json::object project_json(const projects::Project& p) {
+  boost::json::object templates;
+  for (auto name : events::mail_template_names()) {
+    auto t = events::mail_template_for(p, name);
+    templates[name] = {{"subject", t.subject}, {"text", t.text}, {"html", t.html}, {"custom", p.mail_templates.contains(std::string(name))}};
+  }
+  return {{"id", p.id},
+          {"alias", p.alias},
+          {"name", p.name},
+          {"public_url", optional_string(p.public_url)},
+          {"mail_from", optional_string(p.mail_from)},
+          {"mail_templates", std::move(templates)},
+          {"created_at", format_rfc3339(p.created_at)}};
 }
 
 }  // namespace tessera::api

@@ -7,6 +7,7 @@
 #include "identity/user.hpp"
 #include "projects/project.hpp"
 #include "access/role.hpp"
+#include "events/event.hpp"
 #include "session/credentials.hpp"
 #include "session/session_service.hpp"
 
@@ -27,5 +28,9 @@ boost::json::object personal_token_json(const session::PersonalToken& token);
 boost::json::object role_json(const access::Role& role);
 boost::json::array permissions_json(const access::PermissionSet& permissions);
 boost::json::value optional_time_json(const std::optional<Timestamp>& t);
+boost::json::object webhook_json(const events::Webhook& webhook);  // never the secret
+boost::json::object delivery_json(const events::Delivery& delivery);
+// The project and its settings, the mail templates in effect included.
+boost::json::object project_json(const projects::Project& project);
 
 }  // namespace tessera::api

@@ -13,6 +13,10 @@ void register_token_routes(http::Router& router, App& app);
 void register_api_key_routes(http::Router& router, App& app);
 void register_role_routes(http::Router& router, App& app);
 void register_users_routes(http::Router& router, App& app);
+void register_avatar_routes(http::Router& router, App& app);
+void register_account_routes(http::Router& router, App& app);
+void register_webhook_routes(http::Router& router, App& app);
+void register_project_routes(http::Router& router, App& app);
 void register_rpc_routes(http::Router& router, App& app);
 
 }  // namespace tessera::api

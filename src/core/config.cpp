@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
 #include <toml++/toml.h>
 #include <vector>
@@ -48,6 +49,7 @@ struct Key {
   std::string_view name;
   std::string_view rule;  // shown when a value is refused
   std::function<bool(Config&, std::string_view)> set;
+  bool environment_only = false;  // secrets: never read from the file
 };
 
 bool set_uint(uint64_t& out, std::string_view v, uint64_t min, uint64_t max) {
@@ -68,10 +70,12 @@ Key uint_key(std::string_view s, std::string_view n, Field field, uint64_t min, 
              }};
 }
 template <class Field>
-Key duration_key(std::string_view s, std::string_view n, Field field) {
-  return Key{s, n, "a duration such as 90s, 15m, 2h or 30d (at least 1s)", [=](Config& c, std::string_view v) {
+Key duration_key(std::string_view s, std::string_view n, Field field, Micros min = std::chrono::seconds(1)) {
+  std::string_view rule = min < std::chrono::seconds(1) ? "a duration such as 500ms, 90s, 15m or 2h (at least 100ms)"
+                                                        : "a duration such as 90s, 15m, 2h or 30d (at least 1s)";
+  return Key{s, n, rule, [=](Config& c, std::string_view v) {
                auto d = parse_duration(v);
-               if (!d || *d < std::chrono::seconds(1)) return false;
+               if (!d || *d < min) return false;
                field(c) = *d;
                return true;
              }};
@@ -102,6 +106,11 @@ Key bool_key(std::string_view s, std::string_view n, Field field) {
              }};
 }
 
+Key secret(Key k) {
+  k.environment_only = true;
+  return k;
+}
+
 const std::vector<Key>& keys() {
   static const std::vector<Key> all = {
       string_key("server", "listen", [](Config& c) -> auto& { return c.server.listen; }),
@@ -129,6 +138,28 @@ const std::vector<Key>& keys() {
       duration_key("token", "refresh_ttl", [](Config& c) -> auto& { return c.token.refresh_ttl; }),
       duration_key("token", "refresh_reuse_grace", [](Config& c) -> auto& { return c.token.refresh_reuse_grace; }),
       duration_key("token", "personal_token_max_ttl", [](Config& c) -> auto& { return c.token.personal_token_max_ttl; }),
+      string_key("mail", "mode", [](Config& c) -> auto& { return c.mail.mode; }, {"log", "smtp"}),
+      string_key("mail", "from", [](Config& c) -> auto& { return c.mail.from; }),
+      string_key("mail", "smtp_host", [](Config& c) -> auto& { return c.mail.smtp_host; }),
+      uint_key("mail", "smtp_port", [](Config& c) -> auto& { return c.mail.smtp_port; }, 1, 65535),
+      string_key("mail", "smtp_tls", [](Config& c) -> auto& { return c.mail.smtp_tls; }, {"starttls", "implicit", "none"}),
+      string_key("mail", "smtp_username", [](Config& c) -> auto& { return c.mail.smtp_username; }),
+      secret(string_key("mail", "smtp_password", [](Config& c) -> auto& { return c.mail.smtp_password; })),
+      string_key("mail", "smtp_password_file", [](Config& c) -> auto& { return c.mail.smtp_password_file; }),
+      string_key("mail", "smtp_ca_file", [](Config& c) -> auto& { return c.mail.smtp_ca_file; }),
+      duration_key("mail", "timeout", [](Config& c) -> auto& { return c.mail.timeout; }),
+      uint_key("events", "workers", [](Config& c) -> auto& { return c.events.workers; }, 1, 64),
+      duration_key("events", "retry_base", [](Config& c) -> auto& { return c.events.retry_base; }, std::chrono::milliseconds(100)),
+      duration_key("events", "retry_max", [](Config& c) -> auto& { return c.events.retry_max; }),
+      uint_key("events", "max_attempts", [](Config& c) -> auto& { return c.events.max_attempts; }, 1, 100),
+      duration_key("events", "webhook_timeout", [](Config& c) -> auto& { return c.events.webhook_timeout; }),
+      bool_key("events", "webhook_allow_private", [](Config& c) -> auto& { return c.events.webhook_allow_private; }),
+      duration_key("events", "retention", [](Config& c) -> auto& { return c.events.retention; }),
+      duration_key("account", "password_reset_ttl", [](Config& c) -> auto& { return c.account.password_reset_ttl; }),
+      duration_key("account", "email_verification_ttl", [](Config& c) -> auto& { return c.account.email_verification_ttl; }),
+      uint_key("account", "requests_per_email", [](Config& c) -> auto& { return c.account.requests_per_email; }, 1, 1000000),
+      uint_key("account", "requests_per_ip", [](Config& c) -> auto& { return c.account.requests_per_ip; }, 1, 1000000),
+      duration_key("account", "request_window", [](Config& c) -> auto& { return c.account.request_window; }),
       string_key("log", "level", [](Config& c) -> auto& { return c.log.level; }, {"debug", "info", "warn", "error"}),
       bool_key("log", "requests", [](Config& c) -> auto& { return c.log.requests; }),
   };
@@ -175,6 +206,9 @@ Result<Config> load_config(const std::optional<std::string>& path) {
         auto it = std::find_if(keys().begin(), keys().end(),
                                [&](const Key& k) { return k.section == section.str() && k.name == name.str(); });
         if (it == keys().end()) return fail(config_error(where, nullptr, ""));
+        if (it->environment_only)
+          return fail(Error::make(400, "invalid_config", where + " is a secret: set it with " + env_name(*it) +
+                                                             " or a *_file key, never in the file"));
         auto text = toml_text(value);
         if (!text || !it->set(config, *text)) return fail(config_error(where, &*it, text.value_or("this value")));
       }
@@ -185,6 +219,11 @@ Result<Config> load_config(const std::optional<std::string>& path) {
     if (const char* v = std::getenv(name.c_str()); v != nullptr) {
       if (!k.set(config, v)) return fail(config_error(name, &k, v));
     }
+  }
+  if (config.mail.smtp_password.empty() && !config.mail.smtp_password_file.empty()) {
+    std::ifstream in(config.mail.smtp_password_file);
+    if (!in) return fail(Error::make(400, "invalid_config", "mail.smtp_password_file: cannot read " + config.mail.smtp_password_file));
+    std::getline(in, config.mail.smtp_password);
   }
   return config;
 }

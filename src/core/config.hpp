@@ -53,6 +53,37 @@ struct PasswordConfig {
   unsigned queue_limit = 64;
 };
 
+struct MailConfig {
+  std::string mode = "log";  // "log": each mail goes to the log and <data_dir>/mail/; "smtp": sent
+  std::string from = "Tessera <no-reply@localhost>";
+  std::string smtp_host = "127.0.0.1";
+  unsigned smtp_port = 587;
+  std::string smtp_tls = "starttls";  // "starttls" (required), "implicit" (SMTPS) or "none"
+  std::string smtp_username;
+  std::string smtp_password;       // only from the environment (TESSERA_MAIL_SMTP_PASSWORD) or smtp_password_file
+  std::string smtp_password_file;
+  std::string smtp_ca_file;        // the CA bundle to trust instead of the system one (a private relay)
+  Micros timeout = std::chrono::seconds(30);
+};
+
+struct EventsConfig {
+  unsigned workers = 4;                              // delivery threads (each holds one delivery at a time)
+  Micros retry_base = std::chrono::seconds(10);      // first retry delay; doubles with each attempt
+  Micros retry_max = std::chrono::hours(1);          // longest delay between attempts
+  unsigned max_attempts = 15;                        // then a delivery is marked failed
+  Micros webhook_timeout = std::chrono::seconds(10);
+  bool webhook_allow_private = false;                // allow webhook targets on loopback/private networks
+  Micros retention = std::chrono::hours(24 * 7);     // finished deliveries are kept this long
+};
+
+struct AccountConfig {
+  Micros password_reset_ttl = std::chrono::hours(1);
+  Micros email_verification_ttl = std::chrono::hours(24);
+  unsigned requests_per_email = 5;  // reset and verification mails per email address per window
+  unsigned requests_per_ip = 30;    // reset requests per client address per window
+  Micros request_window = std::chrono::hours(1);
+};
+
 struct LogConfig {
   std::string level = "info";
   bool requests = true;
@@ -64,6 +95,9 @@ struct Config {
   SessionConfig session;
   PasswordConfig password;
   TokenConfig token;
+  MailConfig mail;
+  EventsConfig events;
+  AccountConfig account;
   LogConfig log;
 };
 

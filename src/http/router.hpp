@@ -2,7 +2,9 @@
 // another method 405 with an Allow header.
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -20,11 +22,13 @@ struct Route {
   Handler handler;
   size_t index = 0;  // stable position, used by metrics
   std::vector<std::string> segments;
+  std::optional<uint64_t> body_limit;  // replaces [server] body_limit for this route (uploads)
 };
 
 class Router {
  public:
-  void add(beast_http::verb method, std::string pattern, Handler handler);
+  void add(beast_http::verb method, std::string pattern, Handler handler,
+           std::optional<uint64_t> body_limit = std::nullopt);
 
   struct Match {
     const Route* route = nullptr;  // null: see error

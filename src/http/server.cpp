@@ -94,6 +94,14 @@ asio::awaitable<void> discard_unread_input(beast::tcp_stream& stream) {
   }
 }
 
+// The body limit of the route a request goes to: its own, else the server's.
+uint64_t body_limit_for(const Router& router, const Request& header, uint64_t server_limit) {
+  std::string_view target = header.target();
+  RequestContext probe{header, {}, {}, {}};
+  auto match = router.match(header.method(), target.substr(0, target.find('?')), probe);
+  return match.route && match.route->body_limit ? *match.route->body_limit : server_limit;
+}
+
 }  // namespace
 
 Server::Server(const ServerConfig& config, const Router& router, Metrics& metrics, bool log_requests)
@@ -219,7 +227,7 @@ asio::awaitable<void> Server::serve(std::shared_ptr<Connection> conn) {
   auto& stream = conn->stream;
   for (;;) {
     beast_http::request_parser<beast_http::string_body> parser;
-    parser.body_limit(config_.body_limit);
+    parser.body_limit(boost::none);  // set once the header names the route (routes may allow more)
     parser.header_limit(static_cast<uint32_t>(config_.header_limit));
     beast::error_code pending_ec;
     if (stopping_ && buffer.size() == 0 && stream.socket().available(pending_ec) == 0) break;  // nothing more was asked
@@ -231,6 +239,12 @@ asio::awaitable<void> Server::serve(std::shared_ptr<Connection> conn) {
           hec == beast::error::timeout || hec == asio::error::connection_reset)
         break;
       refused = read_error(hec);
+    }
+    if (!refused && !parser.is_done()) {
+      uint64_t limit = body_limit_for(router_, parser.get(), config_.body_limit);
+      parser.body_limit(limit);
+      // The parser checks Content-Length against the limit only while reading the header.
+      if (parser.content_length().value_or(0) > limit) refused = read_error(beast_http::error::body_limit);
     }
     conn->busy = true;
     if (!refused && !parser.is_done()) {

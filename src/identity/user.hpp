@@ -29,6 +29,9 @@ struct User {
   std::optional<Timestamp> last_request_at;
 };
 
+// The user object of the API (API.md), as responses and events show it.
+boost::json::object to_json(const User& user);
+
 // A field of a merge-patch: absent (nullopt), set to null (inner nullopt), or set to a value.
 template <class T>
 using PatchField = std::optional<std::optional<T>>;

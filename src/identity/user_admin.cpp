@@ -2,6 +2,7 @@
 
 #include "core/uuid.hpp"
 #include "crypto/legacy_hashes.hpp"
+#include "events/outbox.hpp"
 #include "identity/identifiers.hpp"
 #include "identity/profile_rules.hpp"
 #include "session/session_service.hpp"
@@ -67,7 +68,11 @@ Result<User> UserAdmin::create(const std::string& project_id, const NewUser& in)
   if (p.password) hash = hasher_.hash(*p.password);
   u.has_password = hash.has_value();
   u.created_at = u.updated_at = now;
-  Conflict conflict = store_.write([&](store::Repositories& r) { return r.users.insert(u, hash); });
+  Conflict conflict = store_.write([&](store::Repositories& r) {
+    Conflict c = r.users.insert(u, hash);
+    if (!c) users_.record_user_event(r, "user.created", u);
+    return c;
+  });
   if (conflict) return fail(identifier_taken(*conflict));
   return u;
 }
@@ -98,10 +103,12 @@ Result<User> UserAdmin::update(const std::string& project_id, const std::string&
   if (patch.active) next.active = *patch.active;
   next.updated_at = clock_.now();
   bool suspending = current->active && !next.active;
-  std::vector<std::string> revoked;
+  std::vector<session::RemovedSession> revoked;
   Conflict conflict = store_.write([&](store::Repositories& r) {
     Conflict c = r.users.update(next);
-    if (!c && suspending) end_access(r, id, revoked);
+    if (c) return c;
+    users_.record_user_event(r, "user.updated", next);
+    if (suspending) end_access(r, project_id, id, revoked, "user_suspended");
     return c;
   });
   forget({id}, revoked);
@@ -109,24 +116,29 @@ Result<User> UserAdmin::update(const std::string& project_id, const std::string&
   return next;
 }
 
-void UserAdmin::end_access(store::Repositories& r, const std::string& user_id, std::vector<std::string>& revoked_sessions) {
-  auto hashes = r.sessions.remove_for_user(user_id, std::nullopt);
-  revoked_sessions.insert(revoked_sessions.end(), hashes.begin(), hashes.end());
+void UserAdmin::end_access(store::Repositories& r, const std::string& project_id, const std::string& user_id,
+                           std::vector<session::RemovedSession>& revoked_sessions,
+                           std::optional<std::string_view> event_reason) {
+  auto removed = r.sessions.remove_for_user(user_id, std::nullopt);
+  if (event_reason) session::record_sessions_revoked(r, clock_.now(), project_id, user_id, removed, *event_reason);
+  revoked_sessions.insert(revoked_sessions.end(), removed.begin(), removed.end());
   r.refresh_tokens.revoke_subject(user_id, clock_.now());
 }
 
-void UserAdmin::forget(const std::vector<std::string>& user_ids, const std::vector<std::string>& revoked_sessions) {
+void UserAdmin::forget(const std::vector<std::string>& user_ids, const std::vector<session::RemovedSession>& revoked_sessions) {
   sessions_.forget(revoked_sessions);
   for (const auto& id : user_ids) users_.forget(id);
 }
 
 Status UserAdmin::remove(const std::string& project_id, const std::string& id) {
-  std::vector<std::string> revoked;
+  std::vector<session::RemovedSession> revoked;
   Status removed = store_.write([&](store::Repositories& r) -> Status {
     // The project check comes first: ending the sessions of another project's user must never happen.
-    if (!r.users.find(project_id, id)) return fail(user_not_found());
-    end_access(r, id, revoked);
+    auto user = r.users.find(project_id, id);
+    if (!user) return fail(user_not_found());
+    end_access(r, project_id, id, revoked, std::nullopt);
     r.users.remove(project_id, id);
+    users_.record_user_event(r, "user.deleted", *user);
     return {};
   });
   if (!removed) return removed;
@@ -162,9 +174,13 @@ Result<uint64_t> UserAdmin::bulk_update(const std::string& project_id, const std
   if (changes.data_patch) check_data(*changes.data_patch, errors);
   for (auto& e : errors) e.field = "set." + e.field;
   if (!errors.empty()) return fail(Error::validation(std::move(errors)));
-  std::vector<std::string> ids, revoked;
+  std::vector<std::string> ids;
+  std::vector<session::RemovedSession> revoked;
   Status done = store_.write([&](store::Repositories& r) -> Status {
     ids = r.users.update_where(project_id, where, changes, clock_.now());
+    if (events::has_subscribers(r, project_id, "user.updated"))
+      for (const auto& id : ids)
+        if (auto user = r.users.find(project_id, id)) users_.record_user_event(r, "user.updated", *user);
     if (changes.data_patch) {
       // The merge may grow data past its limit for some users: then nobody changes (all or nothing).
       for (const auto& id : ids) {
@@ -175,7 +191,7 @@ Result<uint64_t> UserAdmin::bulk_update(const std::string& project_id, const std
       }
     }
     if (changes.active == false)
-      for (const auto& id : ids) end_access(r, id, revoked);
+      for (const auto& id : ids) end_access(r, project_id, id, revoked, "user_suspended");
     return {};
   });
   if (!done) return fail(done.error());
@@ -185,11 +201,19 @@ Result<uint64_t> UserAdmin::bulk_update(const std::string& project_id, const std
 
 Result<uint64_t> UserAdmin::bulk_delete(const std::string& project_id, const std::vector<Condition>& where) {
   if (auto ok = where_required(where); !ok) return fail(ok.error());
-  std::vector<std::string> ids, revoked;
+  std::vector<std::string> ids;
   store_.write([&](store::Repositories& r) {
+    if (events::has_subscribers(r, project_id, "user.deleted")) {
+      UserQuery matched{where, {}, kMaxUserListLimit, std::nullopt};
+      do {
+        UserPage page = r.users.list(project_id, matched);
+        for (const User& user : page.items) users_.record_user_event(r, "user.deleted", user);
+        matched.after = page.next;
+      } while (matched.after);
+    }
     ids = r.users.remove_where(project_id, where);  // sessions go with the rows; refresh tokens need the user
   });
-  forget(ids, revoked);
+  forget(ids, {});
   return ids.size();
 }
 

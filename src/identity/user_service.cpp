@@ -3,6 +3,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "core/uuid.hpp"
+#include "events/outbox.hpp"
 #include "identity/identifiers.hpp"
 #include "identity/profile_rules.hpp"
 #include "session/session_service.hpp"
@@ -24,6 +25,10 @@ Error identifier_taken(const std::string& field) {
 }
 
 bool has_identifier(const User& u) { return u.email || u.login || u.phone; }
+
+std::string_view kind_name(IdentifierKind k) {
+  return k == IdentifierKind::email ? "email" : k == IdentifierKind::login ? "login" : "phone";
+}
 
 }  // namespace
 
@@ -77,12 +82,30 @@ Result<User> UserService::sign_up(const projects::Project& project, const SignUp
   u.has_password = true;
   u.created_at = u.updated_at = now;
   std::string hash = hasher_.hash(*in.password);
-  Conflict conflict = store_.write([&](store::Repositories& r) { return r.users.insert(u, hash); });
+  Conflict conflict = store_.write([&](store::Repositories& r) {
+    Conflict c = r.users.insert(u, hash);
+    if (!c) record_user_event(r, "user.created", u);
+    return c;
+  });
   if (conflict) return fail(identifier_taken(*conflict));
   return u;
 }
 
-Result<User> UserService::log_in(const projects::Project& project, const PasswordLogin& in) {
+void UserService::record_user_event(store::Repositories& r, std::string_view type, const User& user) const {
+  events::record(r, clock_.now(), {std::string(type), user.project_id, {{"user", to_json(user)}}});
+}
+
+void UserService::record_login_failed(const projects::Project& project, const PasswordLogin& in,
+                                      const std::optional<std::string>& user_id, std::string_view reason,
+                                      const std::string& ip) {
+  boost::json::object data{{"identifier", {{kind_name(in.kind), in.identifier}}},
+                           {"user_id", user_id ? boost::json::value(*user_id) : boost::json::value(nullptr)},
+                           {"reason", reason},
+                           {"ip", ip}};
+  store_.write([&](store::Repositories& r) { events::record(r, clock_.now(), {"user.login_failed", project.id, data}); });
+}
+
+Result<User> UserService::log_in(const projects::Project& project, const PasswordLogin& in, const std::string& ip) {
   std::string key = identifier_key(in.kind, in.identifier);
   auto found = store_.read([&](store::Repositories& r) -> std::optional<std::pair<User, std::optional<std::string>>> {
     auto user = r.users.find_by_identifier(project.id, in.kind, key);
@@ -92,12 +115,19 @@ Result<User> UserService::log_in(const projects::Project& project, const Passwor
   });
   if (!found || !found->second) {
     hasher_.verify_dummy(in.password);  // unknown users cost the same as known ones
+    record_login_failed(project, in, found ? std::optional(found->first.id) : std::nullopt, "invalid_credentials", ip);
     return fail(invalid_credentials());
   }
   auto& [user, hash] = *found;
   crypto::VerifyOutcome outcome = hasher_.verify(in.password, *hash);
-  if (!outcome.ok) return fail(invalid_credentials());
-  if (!user.active) return fail(Error::forbidden("user_inactive", "This account is suspended."));
+  if (!outcome.ok) {
+    record_login_failed(project, in, user.id, "invalid_credentials", ip);
+    return fail(invalid_credentials());
+  }
+  if (!user.active) {
+    record_login_failed(project, in, user.id, "user_inactive", ip);
+    return fail(Error::forbidden("user_inactive", "This account is suspended."));
+  }
   if (outcome.needs_rehash) {
     std::string fresh = hasher_.hash(in.password);
     store_.write([&](store::Repositories& r) { r.users.set_password_hash(user.id, fresh, user.updated_at); });
@@ -112,7 +142,10 @@ Result<User> UserService::create_guest(const projects::Project& project) {
   u.project_id = project.id;
   u.is_guest = true;
   u.created_at = u.updated_at = now;
-  store_.write([&](store::Repositories& r) { return r.users.insert(u, std::nullopt); });
+  store_.write([&](store::Repositories& r) {
+    r.users.insert(u, std::nullopt);
+    record_user_event(r, "user.created", u);
+  });
   return u;
 }
 
@@ -203,7 +236,9 @@ Result<User> UserService::update_profile(const User& me, const ProfilePatch& pat
   next.updated_at = clock_.now();
   Conflict conflict = store_.write([&](store::Repositories& r) {
     Conflict c = r.users.update(next);
-    if (!c && new_hash) r.users.set_password_hash(next.id, new_hash, next.updated_at);
+    if (c) return c;
+    if (new_hash) r.users.set_password_hash(next.id, new_hash, next.updated_at);
+    record_user_event(r, "user.updated", next);
     return c;
   });
   cache_.erase(me.id);
@@ -220,21 +255,34 @@ Status UserService::change_password(const User& me, const std::string& current_s
   if (auto ok = verify_current_password(me, old_password, "old_password"); !ok) return ok;
   std::string hash = hasher_.hash(new_password);
   auto revoked = store_.write([&](store::Repositories& r) {
-    r.users.set_password_hash(me.id, hash, clock_.now());
-    r.refresh_tokens.revoke_subject(me.id, clock_.now());
-    return r.sessions.remove_for_user(me.id, current_session_id);
+    return replace_password(r, clock_.now(), me, hash, current_session_id, "change");
   });
   sessions_.forget(revoked);
   cache_.erase(me.id);
   return {};
 }
 
+std::vector<session::RemovedSession> replace_password(store::Repositories& r, Timestamp now, const User& user,
+                                                      const std::string& hash,
+                                                      std::optional<std::string_view> keep_session,
+                                                      std::string_view via) {
+  r.users.set_password_hash(user.id, hash, now);
+  r.refresh_tokens.revoke_subject(user.id, now);
+  r.one_time_tokens.remove_for_user(user.id, TokenPurpose::password_reset);
+  auto removed = r.sessions.remove_for_user(user.id, keep_session);
+  events::record(r, now, {"password.changed", user.project_id, {{"user_id", user.id}, {"via", via}}});
+  session::record_sessions_revoked(r, now, user.project_id, user.id, removed,
+                                   via == "reset" ? "password_reset" : "password_changed");
+  return removed;
+}
+
 Status UserService::delete_self(const User& me, const std::optional<std::string>& password) {
   if (auto ok = verify_current_password(me, password, "password"); !ok) return ok;
   auto revoked = store_.write([&](store::Repositories& r) {
-    auto hashes = r.sessions.remove_for_user(me.id, std::nullopt);
+    auto sessions = r.sessions.remove_for_user(me.id, std::nullopt);
     r.users.remove(me.project_id, me.id);
-    return hashes;
+    record_user_event(r, "user.deleted", me);
+    return sessions;
   });
   sessions_.forget(revoked);
   cache_.erase(me.id);

@@ -17,9 +17,11 @@
 
 namespace tessera::store {
 class Store;
+struct Repositories;
 }
 namespace tessera::session {
 class SessionService;
+struct RemovedSession;
 }
 
 namespace tessera::identity {
@@ -51,7 +53,8 @@ class UserService {
   Result<User> sign_up(const projects::Project& project, const SignUp& input);  // hashes
   // The same 401 invalid_credentials, after the same work, for an unknown identifier and a wrong
   // password; 403 user_inactive only once the password is proven.
-  Result<User> log_in(const projects::Project& project, const PasswordLogin& input);  // hashes
+  // Failures are recorded as user.login_failed events, after the same work whatever the cause.
+  Result<User> log_in(const projects::Project& project, const PasswordLogin& input, const std::string& ip);  // hashes
   Result<User> create_guest(const projects::Project& project);
 
   // Cached: the hot path of every authenticated request.
@@ -65,7 +68,12 @@ class UserService {
 
   void forget(const std::string& user_id) { cache_.erase(user_id); }
 
+  // Inside a write: records a user.* event carrying the user object.
+  void record_user_event(store::Repositories& repos, std::string_view type, const User& user) const;
+
  private:
+  void record_login_failed(const projects::Project& project, const PasswordLogin& in,
+                           const std::optional<std::string>& user_id, std::string_view reason, const std::string& ip);
   Status verify_current_password(const User& me, const std::optional<std::string>& password, const char* field);
 
   store::Store& store_;
@@ -89,6 +97,14 @@ void apply_common_fields(User& user, const PatchField<std::string>& email, const
                          const PatchField<std::string>& phone, const PatchField<std::string>& full_name,
                          const std::optional<boost::json::value>& data, std::vector<FieldError>& errors);
 void reset_verification_if_email_changed(const User& before, User& after);
+
+// Inside a write: sets a new password hash, ends every session (except `keep_session`) and refresh token
+// of the user, voids pending reset tokens, and records password.changed and session.revoked.
+// `via`: "change" or "reset". Returns the removed sessions, for the session cache.
+std::vector<session::RemovedSession> replace_password(store::Repositories& repos, Timestamp now, const User& user,
+                                                      const std::string& hash,
+                                                      std::optional<std::string_view> keep_session,
+                                                      std::string_view via);
 
 // RFC 7386 JSON merge-patch.
 void merge_patch(boost::json::object& target, const boost::json::object& patch);

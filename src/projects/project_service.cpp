@@ -2,6 +2,8 @@
 
 #include "access/role_service.hpp"
 #include "core/uuid.hpp"
+#include "events/mail_message.hpp"
+#include "events/mail_templates.hpp"
 #include "store/store.hpp"
 
 namespace tessera::projects {
@@ -38,6 +40,45 @@ Result<Project> ProjectService::create(std::string_view alias, std::string_view 
     return true;
   });
   if (!inserted) return fail(Error::conflict("project_alias_taken", "A project with this alias exists."));
+  snapshot(Micros(0));
+  return p;
+}
+
+Result<Project> ProjectService::update(const std::string& id, const ProjectSettings& in) {
+  auto current = find(id);
+  if (!current) return fail(Error::not_found("project_not_found", "No such project."));
+  Project p = *current;
+  std::vector<FieldError> errors;
+  if (in.name) {
+    if (in.name->empty() || in.name->size() > 256) errors.push_back({"name", "length", "must be 1 to 256 characters"});
+    p.name = *in.name;
+  }
+  if (in.public_url) {
+    p.public_url = *in.public_url;
+    if (p.public_url && !(p.public_url->starts_with("https://") || p.public_url->starts_with("http://")))
+      errors.push_back({"public_url", "format", "must be an http:// or https:// URL"});
+    else if (p.public_url && (p.public_url->size() > 2048 || p.public_url->find_first_of(" \r\n\"<>") != std::string::npos))
+      errors.push_back({"public_url", "format", "must be a URL of at most 2048 characters without spaces or quotes"});
+  }
+  if (in.mail_from) {
+    p.mail_from = *in.mail_from;
+    if (p.mail_from && !events::mail_address(*p.mail_from))
+      errors.push_back({"mail_from", "format", "must be an address, or a name and <address>"});
+  }
+  for (auto& [name, t] : in.mail_templates) {
+    auto& names = events::mail_template_names();
+    std::string field = "mail_templates." + name;
+    if (std::find(names.begin(), names.end(), name) == names.end()) {
+      errors.push_back({field, "unknown_template", "is not a template; known: password_reset, email_verification"});
+    } else if (t) {
+      events::check_mail_template(field, *t, errors);
+      p.mail_templates[name] = *t;
+    } else {
+      p.mail_templates.erase(name);
+    }
+  }
+  if (!errors.empty()) return fail(Error::validation(std::move(errors)));
+  store_.write([&](store::Repositories& r) { r.projects.update(p); });
   snapshot(Micros(0));
   return p;
 }

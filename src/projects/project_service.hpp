@@ -3,6 +3,7 @@
 // may be created by the CLI while the server runs).
 #pragma once
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -24,11 +25,19 @@ namespace tessera::projects {
 
 using ProjectPtr = std::shared_ptr<const Project>;
 
+// A change of a project's name and settings; an inner nullopt clears a setting (back to the default).
+struct ProjectSettings {
+  std::optional<std::string> name;
+  std::optional<std::optional<std::string>> public_url, mail_from;
+  std::map<std::string, std::optional<MailTemplate>> mail_templates;
+};
+
 class ProjectService {
  public:
   ProjectService(store::Store& store, const Clock& clock);
 
   Result<Project> create(std::string_view alias, std::string_view name);
+  Result<Project> update(const std::string& id, const ProjectSettings& settings);
   std::vector<ProjectPtr> list();
   // By id or alias.
   ProjectPtr find(std::string_view id_or_alias);

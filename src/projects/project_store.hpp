@@ -14,6 +14,8 @@ class ProjectStore {
   // False when the alias is taken.
   virtual bool insert(const Project& project) = 0;
   virtual std::vector<Project> list() = 0;
+  // Name and settings; false when there is no such project.
+  virtual bool update(const Project& project) = 0;
 };
 
 }  // namespace tessera::projects

@@ -2,6 +2,7 @@
 
 #include "core/uuid.hpp"
 #include "crypto/token.hpp"
+#include "events/outbox.hpp"
 #include "store/store.hpp"
 
 namespace tessera::session {
@@ -21,7 +22,8 @@ Micros SessionService::lifetime(const projects::Project& p) const {
 }
 
 IssuedSession SessionService::issue(const projects::Project& project, const std::string& user_id,
-                                    const ClientInfo& client) {
+                                    const ClientInfo& client,
+                                    const std::function<void(store::Repositories&, const Session&)>& also) {
   Timestamp now = clock_.now();
   IssuedSession out;
   out.token = crypto::make_token(crypto::kSessionTokenPrefix);
@@ -39,6 +41,7 @@ IssuedSession SessionService::issue(const projects::Project& project, const std:
   store_.write([&](store::Repositories& r) {
     r.sessions.insert(s);
     r.users.touch(user_id, now);  // signing in is a request too
+    if (also) also(r, s);
   });
   if (on_user_touched_) on_user_touched_(user_id);
   cache_.put(s.token_hash, std::make_shared<const LiveSession>(s));
@@ -103,15 +106,29 @@ SessionService::Page SessionService::list(const std::string& user_id, size_t lim
   return page;
 }
 
-Status SessionService::revoke(const std::string& user_id, const std::string& session_id) {
-  auto hash = store_.write([&](store::Repositories& r) { return r.sessions.remove(user_id, session_id); });
+Status SessionService::revoke(const std::string& project_id, const std::string& user_id, const std::string& session_id,
+                              std::string_view reason) {
+  auto hash = store_.write([&](store::Repositories& r) {
+    auto removed = r.sessions.remove(user_id, session_id);
+    if (removed) record_sessions_revoked(r, clock_.now(), project_id, user_id, {{session_id, *removed}}, reason);
+    return removed;
+  });
   if (!hash) return fail(Error::not_found("session_not_found", "No such session."));
   cache_.erase(*hash);
   return {};
 }
 
-void SessionService::forget(const std::vector<std::string>& token_hashes) {
-  for (auto& h : token_hashes) cache_.erase(h);
+void SessionService::forget(const std::vector<RemovedSession>& sessions) {
+  for (auto& s : sessions) cache_.erase(s.token_hash);
+}
+
+void record_sessions_revoked(store::Repositories& r, Timestamp now, const std::string& project_id,
+                             const std::string& user_id, const std::vector<RemovedSession>& sessions,
+                             std::string_view reason) {
+  if (sessions.empty()) return;
+  boost::json::array ids;
+  for (auto& s : sessions) ids.emplace_back(s.id);
+  events::record(r, now, {"session.revoked", project_id, {{"user_id", user_id}, {"session_ids", std::move(ids)}, {"reason", reason}}});
 }
 
 uint64_t SessionService::remove_expired() {

@@ -16,9 +16,11 @@
 #include "identity/user.hpp"
 #include "projects/project.hpp"
 #include "session/session.hpp"
+#include "session/session_store.hpp"
 
 namespace tessera::store {
 class Store;
+struct Repositories;
 }
 
 namespace tessera::session {
@@ -47,7 +49,9 @@ class SessionService {
  public:
   SessionService(store::Store& store, const Clock& clock, const SessionConfig& config);
 
-  IssuedSession issue(const projects::Project& project, const std::string& user_id, const ClientInfo& client);
+  // `also` runs inside the transaction that stores the session (e.g. to record a user.login event).
+  IssuedSession issue(const projects::Project& project, const std::string& user_id, const ClientInfo& client,
+                      const std::function<void(store::Repositories&, const Session&)>& also = {});
 
   // Validates a token and slides its idle expiry. 401 invalid_token / session_expired.
   Result<LiveSessionPtr> authenticate(std::string_view token, const projects::Project* project_hint = nullptr);
@@ -57,11 +61,13 @@ class SessionService {
     std::optional<std::string> next_before;  // where the next page starts, if any
   };
   Page list(const std::string& user_id, size_t limit, std::optional<std::string_view> before_id);
-  Status revoke(const std::string& user_id, const std::string& session_id);
+  // Sends session.revoked with `reason` ("logout", "revoked").
+  Status revoke(const std::string& project_id, const std::string& user_id, const std::string& session_id,
+                std::string_view reason);
 
   // Drop revoked sessions from the cache; callers that delete session rows in their own transaction
   // (password change, user deletion) pass the removed hashes here after committing.
-  void forget(const std::vector<std::string>& token_hashes);
+  void forget(const std::vector<RemovedSession>& sessions);
 
   // Effective timeouts of a project.
   Micros idle_timeout(const projects::Project& project) const;
@@ -85,6 +91,11 @@ class SessionService {
   std::function<void(const std::string&)> on_user_touched_;
   std::function<std::shared_ptr<const projects::Project>(const std::string&)> project_lookup_;
 };
+
+// Inside a write: records session.revoked for sessions a bulk revocation removed (nothing when none).
+void record_sessions_revoked(store::Repositories& repos, Timestamp now, const std::string& project_id,
+                             const std::string& user_id, const std::vector<RemovedSession>& sessions,
+                             std::string_view reason);
 
 // How often the sliding expiry is written for an idle timeout: once a minute, or a tenth of it if shorter.
 Micros slide_write_interval(Micros idle_timeout);

@@ -13,6 +13,8 @@
 
 #include "core/error.hpp"
 #include "access/role_store.hpp"
+#include "events/event_store.hpp"
+#include "identity/one_time_token_store.hpp"
 #include "identity/user_store.hpp"
 #include "projects/project_store.hpp"
 #include "session/credential_store.hpp"
@@ -35,6 +37,9 @@ struct Repositories {
   session::RefreshTokenStore& refresh_tokens;
   session::SigningKeyStore& signing_keys;
   session::RevokedTokenStore& revoked_tokens;
+  identity::OneTimeTokenStore& one_time_tokens;
+  events::WebhookStore& webhooks;
+  events::OutboxStore& outbox;
 };
 
 namespace detail {
@@ -63,9 +68,13 @@ class Store {
   // True when the storage answers (for /readyz).
   virtual bool ping() = 0;
 
+  // Called after each commit that added outbox rows, so delivery threads start at once.
+  void on_outbox_commit(std::function<void()> listener) { outbox_listener_ = std::move(listener); }
+
  protected:
   // Calls body once; commits a write when body returns true.
   virtual void transact(bool write, const std::function<bool(Repositories&)>& body) = 0;
+  std::function<void()> outbox_listener_;
 
  private:
   template <class F>

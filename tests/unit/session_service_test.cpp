@@ -222,12 +222,12 @@ TEST_F(SessionServiceTest, IdleTimeoutLongerThanTheLifetimeIsCappedAtIssue) {
 TEST_F(SessionServiceTest, RevokedSessionIsAnInvalidToken) {
   IssuedSession s = issue();
   ASSERT_TRUE(authenticate(s));  // cached now
-  ASSERT_TRUE(service_->revoke(user_id_, s.session.id));
+  ASSERT_TRUE(service_->revoke(project_.id, user_id_, s.session.id, "revoked"));
   auto r = authenticate(s);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, "invalid_token");
   EXPECT_FALSE(row(s));
-  auto again = service_->revoke(user_id_, s.session.id);
+  auto again = service_->revoke(project_.id, user_id_, s.session.id, "revoked");
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().status, 404);
   EXPECT_EQ(again.error().code, "session_not_found");
@@ -235,7 +235,7 @@ TEST_F(SessionServiceTest, RevokedSessionIsAnInvalidToken) {
 
 TEST_F(SessionServiceTest, CannotRevokeAnotherUsersSession) {
   IssuedSession s = issue();
-  auto r = service_->revoke(other_user_id_, s.session.id);
+  auto r = service_->revoke(project_.id, other_user_id_, s.session.id, "revoked");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, "session_not_found");
   EXPECT_EQ(code_of(authenticate(s)), "ok");
@@ -386,7 +386,7 @@ TEST_F(SessionServiceTest, WithoutACacheSlidingStillWorks) {
     ASSERT_EQ(code_of(authenticate(s)), "ok") << i;
     EXPECT_EQ(row(s)->idle_expires_at, clock_.now() + 2h);
   }
-  ASSERT_TRUE(service_->revoke(user_id_, s.session.id));
+  ASSERT_TRUE(service_->revoke(project_.id, user_id_, s.session.id, "revoked"));
   EXPECT_EQ(code_of(authenticate(s)), "invalid_token");
   IssuedSession idle = issue();
   clock_.advance(2h);
@@ -435,7 +435,7 @@ TEST_F(SessionServiceTest, TheSweepNeverDeletesALiveSession) {
   EXPECT_EQ(service_->remove_expired(), 0u);
   ASSERT_TRUE(row(s));
   EXPECT_EQ(code_of(authenticate(s)), "ok");
-  EXPECT_TRUE(service_->revoke(user_id_, s.session.id));
+  EXPECT_TRUE(service_->revoke(project_.id, user_id_, s.session.id, "revoked"));
   EXPECT_EQ(code_of(authenticate(s)), "invalid_token");
 }
 

@@ -438,15 +438,21 @@ TEST_F(SqliteStoreTest, RemoveForUserKeepsTheExceptedSessionAndOtherUsers) {
   Session theirs = session_for(other, kT0);
   for (auto* s : {&s1, &s2, &s3, &theirs}) insert(*s);
 
+  auto hashes = [](const std::vector<session::RemovedSession>& removed) {
+    std::vector<std::string> out;
+    for (auto& r : removed) out.push_back(r.token_hash);
+    return out;
+  };
   auto removed = store_->write([&](Repositories& r) { return r.sessions.remove_for_user(u.id, s2.id); });
-  EXPECT_THAT(removed, UnorderedElementsAre(s1.token_hash, s3.token_hash));
+  EXPECT_THAT(hashes(removed), UnorderedElementsAre(s1.token_hash, s3.token_hash));
   EXPECT_FALSE(find_session(s1.token_hash));
   EXPECT_TRUE(find_session(s2.token_hash));
   EXPECT_FALSE(find_session(s3.token_hash));
   EXPECT_TRUE(find_session(theirs.token_hash));
 
   auto rest = store_->write([&](Repositories& r) { return r.sessions.remove_for_user(u.id, std::nullopt); });
-  EXPECT_THAT(rest, ElementsAre(s2.token_hash));
+  EXPECT_THAT(hashes(rest), ElementsAre(s2.token_hash));
+  EXPECT_EQ(rest.front().id, s2.id);
   EXPECT_TRUE(find_session(theirs.token_hash));
   EXPECT_TRUE(store_->write([&](Repositories& r) { return r.sessions.remove_for_user(u.id, std::nullopt); }).empty());
 }

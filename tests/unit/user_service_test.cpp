@@ -77,7 +77,7 @@ class UserServiceTest : public ::testing::Test {
     in.kind = kind;
     in.identifier = identifier;
     in.password = password;
-    return (service ? *service : *users_).log_in(project_, in);
+    return (service ? *service : *users_).log_in(project_, in, "127.0.0.1");
   }
   std::optional<std::string> stored_hash(const std::string& user_id) {
     return store_->read([&](Repositories& r) { return r.users.password_hash(user_id); });

@@ -10,6 +10,7 @@ class SqliteProjectStore final : public projects::ProjectStore {
   explicit SqliteProjectStore(Connection& conn) : conn_(conn) {}
   bool insert(const projects::Project& project) override;
   std::vector<projects::Project> list() override;
+  bool update(const projects::Project& project) override;
 
  private:
   Connection& conn_;

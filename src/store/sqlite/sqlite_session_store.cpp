@@ -60,15 +60,15 @@ std::optional<std::string> SqliteSessionStore::remove(std::string_view user_id, 
   return hash;
 }
 
-std::vector<std::string> SqliteSessionStore::remove_for_user(std::string_view user_id,
-                                                             std::optional<std::string_view> except_session_id) {
-  auto st = conn_.prepare("DELETE FROM sessions WHERE user_id = ?1 AND (?2 IS NULL OR id <> ?2) RETURNING token_hash");
+std::vector<session::RemovedSession> SqliteSessionStore::remove_for_user(
+    std::string_view user_id, std::optional<std::string_view> except_session_id) {
+  auto st = conn_.prepare("DELETE FROM sessions WHERE user_id = ?1 AND (?2 IS NULL OR id <> ?2) RETURNING id, token_hash");
   st.bind(1, user_id);
   if (except_session_id) st.bind(2, *except_session_id);
   else st.bind_null(2);
-  std::vector<std::string> hashes;
-  while (st.step()) hashes.push_back(st.blob(0));
-  return hashes;
+  std::vector<session::RemovedSession> removed;
+  while (st.step()) removed.push_back({st.text(0), st.blob(1)});
+  return removed;
 }
 
 void SqliteSessionStore::touch(std::string_view session_id, Timestamp idle_expires_at, Timestamp last_used_at) {

@@ -13,7 +13,7 @@ class SqliteSessionStore final : public session::SessionStore {
   std::vector<session::Session> list_for_user(std::string_view user_id, size_t limit,
                                               std::optional<std::string_view> before_id) override;
   std::optional<std::string> remove(std::string_view user_id, std::string_view session_id) override;
-  std::vector<std::string> remove_for_user(std::string_view user_id,
+  std::vector<session::RemovedSession> remove_for_user(std::string_view user_id,
                                            std::optional<std::string_view> except_session_id) override;
   void touch(std::string_view session_id, Timestamp idle_expires_at, Timestamp last_used_at) override;
   uint64_t remove_expired(Timestamp idle_cutoff, Timestamp now) override;

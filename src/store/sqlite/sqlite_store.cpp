@@ -5,6 +5,7 @@
 #include "core/log.hpp"
 #include "store/sqlite/sqlite_connection.hpp"
 #include "store/sqlite/sqlite_credential_stores.hpp"
+#include "store/sqlite/sqlite_event_stores.hpp"
 #include "store/sqlite/sqlite_project_store.hpp"
 #include "store/sqlite/sqlite_role_store.hpp"
 #include "store/sqlite/sqlite_session_store.hpp"
@@ -37,7 +38,11 @@ struct SqliteStore::Slot {
   SqliteRefreshTokenStore refresh_tokens{conn};
   SqliteSigningKeyStore signing_keys{conn};
   SqliteRevokedTokenStore revoked_tokens{conn};
-  Repositories repos{projects, users, sessions, roles, api_keys, personal_tokens, refresh_tokens, signing_keys, revoked_tokens};
+  SqliteOneTimeTokenStore one_time_tokens{conn};
+  SqliteWebhookStore webhooks{conn};
+  SqliteOutboxStore outbox{conn};
+  Repositories repos{projects,       users,         sessions,        roles,    api_keys, personal_tokens,
+                     refresh_tokens, signing_keys,  revoked_tokens,  one_time_tokens, webhooks, outbox};
   Slot(const std::string& path, bool create, const std::string& sync) : conn(path, create, sync) {}
 };
 
@@ -141,21 +146,27 @@ void SqliteStore::transact(bool write, const std::function<bool(Repositories&)>&
     release_reader(std::move(slot));
     return;
   }
-  std::lock_guard lock(writer_mutex_);
-  Connection& c = writer_->conn;
-  c.prepare("BEGIN IMMEDIATE").run();
-  bool commit = false;
-  try {
-    commit = body(writer_->repos);
-  } catch (...) {
+  bool wake_outbox = false;
+  {
+    std::lock_guard lock(writer_mutex_);
+    Connection& c = writer_->conn;
+    c.prepare("BEGIN IMMEDIATE").run();
+    bool commit = false;
     try {
-      c.prepare("ROLLBACK").run();
+      commit = body(writer_->repos);
     } catch (...) {
+      writer_->outbox.take_inserted();
+      try {
+        c.prepare("ROLLBACK").run();
+      } catch (...) {
+      }
+      throw;
     }
-    throw;
+    wake_outbox = writer_->outbox.take_inserted() && commit;
+    if (commit) c.prepare("COMMIT").run();
+    else c.prepare("ROLLBACK").run();
   }
-  if (commit) c.prepare("COMMIT").run();
-  else c.prepare("ROLLBACK").run();
+  if (wake_outbox && outbox_listener_) outbox_listener_();
 }
 
 }  // namespace tessera::store::sqlite

@@ -83,6 +83,13 @@ std::optional<User> SqliteUserStore::find(std::string_view project_id, std::stri
   return read_user(st);
 }
 
+std::optional<User> SqliteUserStore::find_any(std::string_view user_id) {
+  auto st = conn_.prepare("SELECT " USER_COLUMNS " FROM users WHERE id = ?1");
+  st.bind(1, user_id);
+  if (!st.step()) return std::nullopt;
+  return read_user(st);
+}
+
 std::optional<User> SqliteUserStore::find_by_identifier(std::string_view project_id, identity::IdentifierKind kind,
                                                         std::string_view key) {
   const char* sql = nullptr;
@@ -113,13 +120,12 @@ std::optional<std::string> SqliteUserStore::password_hash(std::string_view user_
 Conflict SqliteUserStore::update(const User& u) {
   auto st = conn_.prepare(
       "UPDATE users SET email = ?3, email_key = ?4, login = ?5, login_key = ?6, phone = ?7, full_name = ?8, "
-      "external_id = ?9, tags = ?10, data = ?11, avatar_url = ?12, active = ?13, email_verified = ?14, "
-      "is_guest = ?15, updated_at = ?16 WHERE id = ?1 AND project_id = ?2");
+      "external_id = ?9, tags = ?10, data = ?11, active = ?12, email_verified = ?13, "
+      "is_guest = ?14, updated_at = ?15 WHERE id = ?1 AND project_id = ?2");
   st.bind(1, u.id).bind(2, u.project_id).bind(3, u.email).bind(4, key_of(u.email, identity::IdentifierKind::email));
   st.bind(5, u.login).bind(6, key_of(u.login, identity::IdentifierKind::login)).bind(7, u.phone);
   st.bind(8, u.full_name).bind(9, u.external_id).bind(10, tags_json(u)).bind(11, boost::json::serialize(u.data));
-  st.bind(12, u.avatar_url).bind(13, u.active).bind(14, u.email_verified).bind(15, u.is_guest);
-  st.bind(16, u.updated_at);
+  st.bind(12, u.active).bind(13, u.email_verified).bind(14, u.is_guest).bind(15, u.updated_at);
   return conflict_from(st.run_unique());
 }
 
@@ -132,6 +138,13 @@ void SqliteUserStore::set_password_hash(std::string_view user_id, const std::opt
 void SqliteUserStore::touch(std::string_view user_id, Timestamp last_request_at) {
   auto st = conn_.prepare("UPDATE users SET last_request_at = ?2 WHERE id = ?1");
   st.bind(1, user_id).bind(2, last_request_at).run();
+}
+
+bool SqliteUserStore::set_avatar(std::string_view user_id, const std::optional<std::string>& url,
+                                 Timestamp updated_at) {
+  auto st = conn_.prepare("UPDATE users SET avatar_url = ?2, updated_at = ?3 WHERE id = ?1");
+  st.bind(1, user_id).bind(2, url).bind(3, updated_at).run();
+  return conn_.changes() > 0;
 }
 
 bool SqliteUserStore::remove(std::string_view project_id, std::string_view user_id) {
