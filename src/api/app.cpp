@@ -41,6 +41,7 @@ App::App(Config config, std::unique_ptr<store::Store> store, const Clock& clock)
       personal_tokens_(*store_, clock_, config_.token.personal_token_max_ttl, config_.session.cache_size),
       key_ring_(*store_, clock_, config_.token.access_ttl),
       tokens_(*store_, clock_, config_.token, token_issuer(config_), key_ring_, config_.session.cache_size),
+      avatars_(config_.store.data_dir),
       email_tokens_(*store_, clock_, hasher_, config_, projects_, users_, sessions_),
       webhooks_(*store_, clock_),
       dispatcher_(*store_, clock_, config_, projects_) {
@@ -76,6 +77,7 @@ App::App(Config config, std::unique_ptr<store::Store> store, const Clock& clock)
     email_tokens_.issue_password_reset(project_id, input);
   });
   store_->on_outbox_commit([this] { dispatcher_.wake(); });
+  users_.on_deleted([this](const std::string& id) { avatars_.remove(id); });  // best effort: the row is gone
 }
 
 void App::start(const std::string& bound_address) {

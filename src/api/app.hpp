@@ -16,6 +16,7 @@
 #include "access/role_service.hpp"
 #include "events/dispatcher.hpp"
 #include "events/webhook_service.hpp"
+#include "identity/avatar.hpp"
 #include "identity/email_token_service.hpp"
 #include "identity/user_admin.hpp"
 #include "identity/user_service.hpp"
@@ -49,6 +50,7 @@ class App {
   session::PersonalTokenService& personal_tokens() { return personal_tokens_; }
   session::KeyRing& key_ring() { return key_ring_; }
   session::TokenService& tokens() { return tokens_; }
+  identity::AvatarStore& avatars() { return avatars_; }
   identity::EmailTokenService& email_tokens() { return email_tokens_; }
   events::WebhookService& webhooks() { return webhooks_; }
   http::Metrics& metrics() { return *metrics_; }
@@ -98,6 +100,7 @@ class App {
   session::PersonalTokenService personal_tokens_;
   session::KeyRing key_ring_;
   session::TokenService tokens_;
+  identity::AvatarStore avatars_;
   identity::EmailTokenService email_tokens_;
   events::WebhookService webhooks_;
   events::Dispatcher dispatcher_;

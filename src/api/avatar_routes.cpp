@@ -13,7 +13,6 @@ namespace tessera::api {
 namespace beast_http = http::beast_http;
 using http::HandlerResult;
 using http::RequestContext;
-using identity::AvatarStore;
 
 namespace {
 
@@ -37,31 +36,31 @@ bool none_match_hits(std::string_view header, std::string_view etag) {
   return false;
 }
 
-HandlerResult put_avatar(App& app, AvatarStore& avatars, RequestContext& ctx) {
+HandlerResult put_avatar(App& app, RequestContext& ctx) {
   CO_TRY(caller, authenticate_session(app, ctx));
   const identity::User& me = *caller.user;
   std::string_view image = ctx.request.body();
   // Writing and syncing the file blocks: off the I/O threads.
   auto updated = co_await app.querying([&] {
-    return identity::change_avatar(app.store(), avatars, me, image, app.config().server.public_url, app.clock().now());
+    return identity::change_avatar(app.store(), app.avatars(), me, image, app.config().server.public_url, app.clock().now());
   });
   if (!updated) co_return fail(updated.error());
   app.users().forget(me.id);
   co_return http::json_response(beast_http::status::ok, user_json(*updated));
 }
 
-HandlerResult delete_avatar(App& app, AvatarStore& avatars, RequestContext& ctx) {
+HandlerResult delete_avatar(App& app, RequestContext& ctx) {
   CO_TRY(caller, authenticate_session(app, ctx));
   const identity::User& me = *caller.user;
   auto updated = co_await app.querying(
-      [&] { return identity::remove_avatar(app.store(), avatars, me, app.clock().now()); });
+      [&] { return identity::remove_avatar(app.store(), app.avatars(), me, app.clock().now()); });
   if (!updated) co_return fail(updated.error());
   app.users().forget(me.id);
   co_return http::json_response(beast_http::status::ok, user_json(*updated));
 }
 
-HandlerResult get_avatar(App& app, AvatarStore& avatars, RequestContext& ctx) {
-  auto avatar = identity::find_avatar(app.store(), avatars, ctx.param("id"));
+HandlerResult get_avatar(App& app, RequestContext& ctx) {
+  auto avatar = identity::find_avatar(app.store(), app.avatars(), ctx.param("id"));
   if (!avatar) co_return fail(Error::not_found("not_found", "This user has no avatar."));
   bool unchanged = none_match_hits(ctx.header(beast_http::field::if_none_match), avatar->etag);
   http::Response res = unchanged ? http::empty_response(beast_http::status::not_modified)
@@ -76,14 +75,13 @@ HandlerResult get_avatar(App& app, AvatarStore& avatars, RequestContext& ctx) {
 
 void register_avatar_routes(http::Router& router, App& app) {
   using beast_http::verb;
-  auto avatars = std::make_shared<AvatarStore>(app.config().store.data_dir);
   router.add(verb::put, "/v1/me/avatar",
-             [&app, avatars](RequestContext& ctx) { return put_avatar(app, *avatars, ctx); },
+             [&app](RequestContext& ctx) { return put_avatar(app, ctx); },
              identity::kMaxAvatarBytes);
   router.add(verb::delete_, "/v1/me/avatar",
-             [&app, avatars](RequestContext& ctx) { return delete_avatar(app, *avatars, ctx); });
+             [&app](RequestContext& ctx) { return delete_avatar(app, ctx); });
   router.add(verb::get, "/v1/users/{id}/avatar",
-             [&app, avatars](RequestContext& ctx) { return get_avatar(app, *avatars, ctx); });
+             [&app](RequestContext& ctx) { return get_avatar(app, ctx); });
 }
 
 }  // namespace tessera::api

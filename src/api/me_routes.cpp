@@ -5,7 +5,6 @@
 #include "api/json_body.hpp"
 #include "api/representations.hpp"
 #include "api/routes.hpp"
-#include "identity/avatar.hpp"
 
 namespace tessera::api {
 
@@ -54,7 +53,6 @@ HandlerResult delete_me(App& app, RequestContext& ctx) {
   const identity::User& me = *caller.user;
   auto deleted = co_await app.hashing([&] { return app.users().delete_self(me, password); });
   if (!deleted) co_return fail(deleted.error());
-  identity::AvatarStore(app.config().store.data_dir).remove(me.id);  // best effort: the row is gone already
   auto res = http::empty_response(beast_http::status::no_content);
   clear_session_cookies(res, app.secure_cookies());
   co_return res;

@@ -8,7 +8,6 @@
 #include "api/representations.hpp"
 #include "api/routes.hpp"
 #include "api/user_commands.hpp"
-#include "identity/avatar.hpp"
 
 namespace tessera::api {
 
@@ -80,7 +79,6 @@ HandlerResult delete_user(App& app, RequestContext& ctx) {
   CO_TRY(caller, authorize(app, ctx, "users:delete"));
   std::string id(ctx.param("id"));
   if (auto ok = app.user_admin().remove(caller.project->id, id); !ok) co_return fail(ok.error());
-  identity::AvatarStore(app.config().store.data_dir).remove(id);  // best effort: the row is gone already
   co_return http::empty_response(beast_http::status::no_content);
 }
 

@@ -142,7 +142,8 @@ Status UserAdmin::remove(const std::string& project_id, const std::string& id) {
     return {};
   });
   if (!removed) return removed;
-  forget({id}, revoked);
+  sessions_.forget(revoked);
+  users_.deleted(id);
   return {};
 }
 
@@ -213,7 +214,7 @@ Result<uint64_t> UserAdmin::bulk_delete(const std::string& project_id, const std
     }
     ids = r.users.remove_where(project_id, where);  // sessions go with the rows; refresh tokens need the user
   });
-  forget(ids, {});
+  for (const auto& id : ids) users_.deleted(id);
   return ids.size();
 }
 

@@ -91,6 +91,11 @@ Result<User> UserService::sign_up(const projects::Project& project, const SignUp
   return u;
 }
 
+void UserService::deleted(const std::string& user_id) {
+  cache_.erase(user_id);
+  if (on_deleted_) on_deleted_(user_id);
+}
+
 void UserService::record_user_event(store::Repositories& r, std::string_view type, const User& user) const {
   events::record(r, clock_.now(), {std::string(type), user.project_id, {{"user", to_json(user)}}});
 }
@@ -285,7 +290,7 @@ Status UserService::delete_self(const User& me, const std::optional<std::string>
     return sessions;
   });
   sessions_.forget(revoked);
-  cache_.erase(me.id);
+  deleted(me.id);
   return {};
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <boost/json/value.hpp>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -67,6 +68,9 @@ class UserService {
   Status delete_self(const User& me, const std::optional<std::string>& password);  // hashes
 
   void forget(const std::string& user_id) { cache_.erase(user_id); }
+  // After a user's row is deleted (by anyone): forgets it and tells the on_deleted listener (avatar files).
+  void deleted(const std::string& user_id);
+  void on_deleted(std::function<void(const std::string&)> listener) { on_deleted_ = std::move(listener); }
 
   // Inside a write: records a user.* event carrying the user object.
   void record_user_event(store::Repositories& repos, std::string_view type, const User& user) const;
@@ -81,6 +85,7 @@ class UserService {
   const crypto::PasswordHasher& hasher_;
   session::SessionService& sessions_;
   BoundedCache<User> cache_;
+  std::function<void(const std::string&)> on_deleted_;
 };
 
 // Validation of profile fields; each returns the field errors it finds (empty when valid).

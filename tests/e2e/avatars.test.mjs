@@ -254,6 +254,26 @@ describe('DELETE /v1/me/avatar and deleted users', () => {
     assertProblem(await server.request('GET', `/v1/users/${user.id}/avatar`), 404, 'not_found');
     assert.ok(!fs.existsSync(avatarFile(server, user.id)), 'the file is removed');
   });
+
+  test('users removed by a bulk delete take their avatars along', async () => {
+    const tag = `bulk-${Date.now()}`;
+    const admin = await accessToken(server, await cliKey(server, 'users:*'));
+    const ids = [];
+    for (let i = 0; i < 2; i++) {
+      const { token, user } = await signUp(server);
+      await put(token, png());
+      const patched = await server.request('PATCH', `/v1/users/${user.id}`, { token: admin, json: { tags: [tag] } });
+      assert.equal(patched.status, 200, patched.text);
+      ids.push(user.id);
+    }
+    const res = await server.request('POST', '/v1/users/bulk-delete', {
+      token: admin,
+      json: { where: { tags: { contains: tag } } },
+    });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.body.matched, 2);
+    for (const id of ids) assert.ok(!fs.existsSync(avatarFile(server, id)), 'the file is removed');
+  });
 });
 
 describe('across restarts and with a public_url', () => {
