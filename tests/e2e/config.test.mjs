@@ -130,6 +130,22 @@ describe('refused configurations (serve exits non-zero naming the key)', () => {
     assert.match(r.stderr, /server\.bogus_key/);
   });
 
+  test('a secret in the file (the SMTP password): refused, naming the environment variable', async () => {
+    const config = await writeConfig('[mail]\nsmtp_password = "hunter2"\n');
+    const r = await serveExpectingRefusal({ config });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /mail\.smtp_password is a secret/);
+    assert.match(r.stderr, /TESSERA_MAIL_SMTP_PASSWORD/);
+    assert.doesNotMatch(r.stderr, /hunter2/);
+  });
+
+  test('an unreadable smtp_password_file', async () => {
+    const config = await writeConfig('[mail]\nsmtp_password_file = "/nonexistent/tessera-password"\n');
+    const r = await serveExpectingRefusal({ config });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /mail\.smtp_password_file/);
+  });
+
   test('an unknown section', async () => {
     const config = await writeConfig('[nonsense]\nkey = "x"\n');
     const r = await serveExpectingRefusal({ config });
