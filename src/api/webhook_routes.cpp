@@ -30,14 +30,19 @@ Result<events::WebhookInput> read_webhook(const boost::json::object& body) {
   return in;
 }
 
+// The only answers that show the secret.
+boost::json::object issued_json(const events::IssuedWebhook& issued) {
+  auto json = webhook_json(issued.webhook);
+  json["secret"] = issued.secret;
+  return json;
+}
+
 HandlerResult create_webhook(App& app, RequestContext& ctx) {
   CO_TRY(caller, authorize(app, ctx, kPermission));
   CO_TRY(body, parse_json_object(ctx.request));
   CO_TRY(in, read_webhook(body));
   CO_TRY(issued, app.webhooks().create(caller.project->id, in));
-  auto json = webhook_json(issued.webhook);
-  json["secret"] = issued.secret;
-  co_return http::json_response(beast_http::status::created, json);
+  co_return http::json_response(beast_http::status::created, issued_json(issued));
 }
 
 HandlerResult list_webhooks(App& app, RequestContext& ctx) {
@@ -70,9 +75,7 @@ HandlerResult delete_webhook(App& app, RequestContext& ctx) {
 HandlerResult rotate_secret(App& app, RequestContext& ctx) {
   CO_TRY(caller, authorize(app, ctx, kPermission));
   CO_TRY(issued, app.webhooks().rotate_secret(caller.project->id, std::string(ctx.param("id"))));
-  auto json = webhook_json(issued.webhook);
-  json["secret"] = issued.secret;
-  co_return http::json_response(beast_http::status::ok, json);
+  co_return http::json_response(beast_http::status::ok, issued_json(issued));
 }
 
 HandlerResult list_deliveries(App& app, RequestContext& ctx) {
