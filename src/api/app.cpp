@@ -70,6 +70,9 @@ App::App(Config config, std::unique_ptr<store::Store> store, const Clock& clock)
                   [this] { return static_cast<double>(hash_pool_.depth()); });
   metrics_->gauge("tessera_query_queue_depth", "List and bulk queries waiting or running.",
                   [this] { return static_cast<double>(query_pool_.depth()); });
+  metrics_->gauge("tessera_outbox_pending", "Webhook, mail and task deliveries waiting (including retries).", [this] {
+    return static_cast<double>(store_->read([](store::Repositories& r) { return r.outbox.count_pending(); }));
+  });
   metrics_->gauge("tessera_sessions_active", "Sessions neither expired nor revoked.",
                   [this] { return static_cast<double>(sessions_.count_active()); });
 

@@ -42,6 +42,7 @@ class OutboxStore {
                                                  size_t limit, std::optional<std::string_view> before_id) = 0;
   // Delivered and failed rows created before `before`.
   virtual uint64_t remove_finished(Timestamp before) = 0;
+  virtual uint64_t count_pending() = 0;
   // When the earliest pending delivery is due, if any.
   virtual std::optional<Timestamp> next_due() = 0;
 };

@@ -4,7 +4,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { startServer } from '../support/server.mjs';
+import { metricValue, startServer } from '../support/server.mjs';
 import { PASSWORD, assertProblem, logIn, signUp } from '../support/api.mjs';
 import { startSmtpSink } from '../support/smtp.mjs';
 import { startWebhookReceiver } from '../support/webhooks.mjs';
@@ -15,6 +15,11 @@ const closers = [];
 after(async () => {
   for (const c of closers.reverse()) await c.close();
 });
+
+async function outboxPending(server) {
+  const res = await server.request('GET', '/metrics');
+  return metricValue(res.text, 'tessera_outbox_pending');
+}
 
 const aboutUser = (id) => (r) => r.json?.data?.user?.id === id || r.json?.data?.user_id === id;
 
@@ -57,6 +62,8 @@ describe('crash with undelivered events', () => {
       assert.ok(d.last_error, `a connection error is recorded: ${JSON.stringify(d)}`);
       assert.equal(d.response_status, null);
     }
+    // Two webhook POSTs and the mail wait; /metrics shows them.
+    assert.ok((await outboxPending(server)) >= 3);
 
     await server.kill();
     assert.equal(server.exitSignal, 'SIGKILL');
@@ -74,6 +81,7 @@ describe('crash with undelivered events', () => {
 
     // A few more retry periods: nothing arrives twice.
     await grace(3000);
+    assert.equal(await outboxPending(server), 0);
     assert.equal(rx.matching((r) => r.json?.type === 'user.created' && aboutUser(user.id)(r)).length, 1, 'one user.created');
     assert.equal(rx.matching((r) => r.json?.type === 'password.reset_requested' && aboutUser(user.id)(r)).length, 1);
     assert.equal(smtp.messages().filter((m) => m.to.includes(email)).length, 1, 'one mail');

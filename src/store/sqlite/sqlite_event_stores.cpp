@@ -170,6 +170,12 @@ std::optional<Timestamp> SqliteOutboxStore::next_due() {
   return st.time(0);
 }
 
+uint64_t SqliteOutboxStore::count_pending() {
+  auto st = conn_.prepare("SELECT count(*) FROM outbox WHERE status = 'pending'");
+  st.step();
+  return static_cast<uint64_t>(st.integer(0));
+}
+
 void SqliteOneTimeTokenStore::insert(std::string_view token_hash, const identity::OneTimeToken& t) {
   auto st = conn_.prepare(
       "INSERT INTO one_time_tokens (token_hash, purpose, project_id, user_id, email, expires_at, created_at) "

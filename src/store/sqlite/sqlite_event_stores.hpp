@@ -34,6 +34,7 @@ class SqliteOutboxStore final : public events::OutboxStore {
                                                  size_t limit, std::optional<std::string_view> before_id) override;
   uint64_t remove_finished(Timestamp before) override;
   std::optional<Timestamp> next_due() override;
+  uint64_t count_pending() override;
 
   // Whether this connection inserted deliveries since the last call (the store wakes the delivery
   // threads after such a commit).
