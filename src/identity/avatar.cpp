@@ -203,6 +203,7 @@ std::optional<Avatar> find_avatar(store::Store& store, AvatarStore& avatars, std
 }
 
 Result<User> remove_avatar(store::Store& store, AvatarStore& avatars, const User& user, Timestamp now) {
+  if (!user.avatar_url) return user;  // nothing to remove, nothing changed (no user.updated)
   std::lock_guard lock(change_mutex);
   auto updated = write_avatar_url(store, user, std::nullopt, now);
   if (updated) avatars.remove(user.id);
