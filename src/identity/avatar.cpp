@@ -69,7 +69,10 @@ std::mutex change_mutex;
 Result<User> write_avatar_url(store::Store& store, const User& user, const std::optional<std::string>& url,
                               Timestamp now) {
   return store.write([&](store::Repositories& r) -> Result<User> {
-    if (!r.users.set_avatar(user.id, url, now)) return fail(user_gone());
+    auto current = r.users.find(user.project_id, user.id);
+    if (!current) return fail(user_gone());
+    if (current->avatar_url == url) return std::move(*current);  // nothing changes: no event
+    r.users.set_avatar(user.id, url, now);
     User updated = r.users.find(user.project_id, user.id).value();
     events::record(r, now, {"user.updated", updated.project_id, {{"user", to_json(updated)}}});
     return updated;
@@ -203,7 +206,6 @@ std::optional<Avatar> find_avatar(store::Store& store, AvatarStore& avatars, std
 }
 
 Result<User> remove_avatar(store::Store& store, AvatarStore& avatars, const User& user, Timestamp now) {
-  if (!user.avatar_url) return user;  // nothing to remove, nothing changed (no user.updated)
   std::lock_guard lock(change_mutex);
   auto updated = write_avatar_url(store, user, std::nullopt, now);
   if (updated) avatars.remove(user.id);
