@@ -127,7 +127,7 @@ void App::run_janitor() {
           log::info("expired sessions removed", {}, {{"count", static_cast<long long>(n)}});
         tokens_.sweep();
         dispatcher_.sweep();
-        store_->write([&](store::Repositories& r) { r.one_time_tokens.remove_expired(clock_.now()); });
+        email_tokens_.remove_expired();
       }
     } catch (const std::exception& e) {
       log::error("janitor failed", {{"internal", e.what()}});

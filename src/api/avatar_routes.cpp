@@ -60,7 +60,12 @@ HandlerResult delete_avatar(App& app, RequestContext& ctx) {
 }
 
 HandlerResult get_avatar(App& app, RequestContext& ctx) {
-  auto avatar = identity::find_avatar(app.store(), app.avatars(), ctx.param("id"));
+  // Reading the file may wait on the disk: off the I/O threads.
+  auto found = co_await app.querying([&]() -> Result<std::optional<identity::Avatar>> {
+    return identity::find_avatar(app.store(), app.avatars(), ctx.param("id"));
+  });
+  if (!found) co_return fail(found.error());
+  auto& avatar = *found;
   if (!avatar) co_return fail(Error::not_found("not_found", "This user has no avatar."));
   bool unchanged = none_match_hits(ctx.header(beast_http::field::if_none_match), avatar->etag);
   http::Response res = unchanged ? http::empty_response(beast_http::status::not_modified)

@@ -5,6 +5,7 @@
 #include "api/json_body.hpp"
 #include "api/representations.hpp"
 #include "api/routes.hpp"
+#include "api/user_commands.hpp"
 
 namespace tessera::api {
 
@@ -22,11 +23,9 @@ Result<events::WebhookInput> read_webhook(const boost::json::object& body) {
   in.url = f.string("url");
   in.events = f.string_array("events");
   in.description = f.string("description");
-  if (auto active = f.any("active")) {
-    if (active->is_bool()) in.active = active->as_bool();
-    else return fail(Error::validation({{"active", "type", "must be a boolean"}}));
-  }
-  if (auto ok = f.finish(); !ok) return fail(ok.error());
+  std::vector<FieldError> errors;
+  in.active = read_boolean(f, "active", errors);
+  if (auto ok = f.finish(std::move(errors)); !ok) return fail(ok.error());
   return in;
 }
 

@@ -155,4 +155,8 @@ Result<User> EmailTokenService::confirm_email(const std::string& token) {
   return user;
 }
 
+uint64_t EmailTokenService::remove_expired() {
+  return store_.write([&](store::Repositories& r) { return r.one_time_tokens.remove_expired(clock_.now()); });
+}
+
 }  // namespace tessera::identity

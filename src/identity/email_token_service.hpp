@@ -48,6 +48,9 @@ class EmailTokenService {
   Status request_email_verification(const User& me);
   Result<User> confirm_email(const std::string& token);
 
+  // Deletes expired tokens (the janitor's sweep).
+  uint64_t remove_expired();
+
  private:
   Status limit(RateLimiter& limiter, const std::string& key);
   // Inside a write: a fresh token for `user` (earlier ones of this purpose stop working) and the mail.
