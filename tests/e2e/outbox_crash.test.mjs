@@ -53,8 +53,9 @@ describe('crash with undelivered events', () => {
       key.token,
       wh.id,
       (xs) =>
-        xs.some((d) => d.event_type === 'user.created' && d.status === 'pending' && d.attempts >= 1) &&
-        xs.some((d) => d.event_type === 'password.reset_requested' && d.attempts >= 1),
+        // attempts counts an attempt when it starts; last_error appears once its failure is recorded.
+        xs.some((d) => d.event_type === 'user.created' && d.status === 'pending' && d.last_error) &&
+        xs.some((d) => d.event_type === 'password.reset_requested' && d.last_error),
       { timeoutMs: 15_000 },
     );
     for (const d of before) {
