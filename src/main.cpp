@@ -56,6 +56,7 @@ int serve(const Options& o) {
   auto store = open_store(config);
   api::App app(config, std::move(store), clock);
   ensure_default_project(app.projects());
+  app.load_config_providers();
   http::Server server(config.server, app.router(), app.metrics(), config.log.requests);
   std::string address = server.bind();
   app.start(address);

@@ -22,6 +22,17 @@ std::string token_issuer(const Config& c) {
 // low latency while logins saturate the cores.
 constexpr int kHashingNice = 10;
 constexpr unsigned kQueryQueueLimit = 64;
+constexpr unsigned kOutboundQueueLimit = 32;
+constexpr size_t kProviderAnswerLimit = 1 << 20;
+constexpr auto kLoginCodeTtl = std::chrono::minutes(2);
+
+crypto::ServerKey load_server_key(const Config& c) {
+  std::string file = c.server.secret_key_file;
+  if (file.empty()) file = (std::filesystem::path(c.store.data_dir) / "secret.key").string();
+  auto key = crypto::ServerKey::load(c.server.secret_key, file);
+  if (!key) throw std::runtime_error(key.error().message);
+  return std::move(*key);
+}
 }  // namespace
 
 App::App(Config config, std::unique_ptr<store::Store> store, const Clock& clock)
@@ -44,6 +55,16 @@ App::App(Config config, std::unique_ptr<store::Store> store, const Clock& clock)
       avatars_(config_.store.data_dir),
       email_tokens_(*store_, clock_, hasher_, config_, projects_, users_, sessions_),
       webhooks_(*store_, clock_),
+      server_key_(load_server_key(config_)),
+      provider_http_(config_.external.http_timeout, config_.external.allow_private, "Tessera/" TESSERA_VERSION,
+                     kProviderAnswerLimit),
+      outbound_pool_(config_.external.workers, kOutboundQueueLimit),
+      providers_(*store_, clock_, server_key_, config_.external.allow_private),
+      provider_client_(provider_http_, clock_, config_.external.jwks_cache_ttl, config_.external.jwks_refresh_interval),
+      oauth_flows_(*store_, clock_, server_key_, provider_client_, providers_,
+                   {config_.external.flow_ttl, config_.external.clock_skew, config_.server.public_url}),
+      external_tokens_(provider_client_, providers_, clock_, config_.external.clock_skew),
+      external_login_(*store_, clock_, users_, kLoginCodeTtl, config_.session.cache_size),
       dispatcher_(*store_, clock_, config_, projects_) {
   sessions_.set_project_lookup([this](const std::string& id) { return projects_.find(id); });
   sessions_.on_user_touched([this](const std::string& id) { users_.forget(id); });
@@ -60,6 +81,8 @@ App::App(Config config, std::unique_ptr<store::Store> store, const Clock& clock)
   register_webhook_routes(router_, *this);
   register_project_routes(router_, *this);
   register_rpc_routes(router_, *this);
+  register_provider_routes(router_, *this);
+  register_external_auth_routes(router_, *this);
 
   std::vector<std::string> names;
   for (auto& r : router_.routes()) names.push_back(std::string(boost::beast::http::to_string(r.method)) + " " + r.pattern);
@@ -81,6 +104,14 @@ App::App(Config config, std::unique_ptr<store::Store> store, const Clock& clock)
   });
   store_->on_outbox_commit([this] { dispatcher_.wake(); });
   users_.on_deleted([this](const std::string& id) { avatars_.remove(id); });  // best effort: the row is gone
+}
+
+void App::load_config_providers() {
+  auto ok = providers_.load_config(config_.providers, [this](const std::string& name) {
+    auto project = projects_.find(name);
+    return project ? project->id : std::string();
+  });
+  if (!ok) throw std::runtime_error(ok.error().message);
 }
 
 void App::start(const std::string& bound_address) {
@@ -128,6 +159,7 @@ void App::run_janitor() {
         tokens_.sweep();
         dispatcher_.sweep();
         email_tokens_.remove_expired();
+        store_->write([this](store::Repositories& r) { r.flows.remove_expired(clock_.now()); });
       }
     } catch (const std::exception& e) {
       log::error("janitor failed", {{"internal", e.what()}});

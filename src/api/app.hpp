@@ -16,6 +16,13 @@
 #include "access/role_service.hpp"
 #include "events/dispatcher.hpp"
 #include "events/webhook_service.hpp"
+#include "external/external_login.hpp"
+#include "external/external_token.hpp"
+#include "external/oauth_flow.hpp"
+#include "external/provider_client.hpp"
+#include "external/provider_service.hpp"
+#include "crypto/server_key.hpp"
+#include "core/http_client.hpp"
 #include "identity/avatar.hpp"
 #include "identity/email_token_service.hpp"
 #include "identity/user_admin.hpp"
@@ -53,6 +60,13 @@ class App {
   identity::AvatarStore& avatars() { return avatars_; }
   identity::EmailTokenService& email_tokens() { return email_tokens_; }
   events::WebhookService& webhooks() { return webhooks_; }
+  external::ProviderService& providers() { return providers_; }
+  external::OAuthFlows& oauth_flows() { return oauth_flows_; }
+  external::ExternalTokens& external_tokens() { return external_tokens_; }
+  external::ExternalLogin& external_login() { return external_login_; }
+
+  // The [providers.*] of the config file; throws (stopping the start-up) when one is invalid.
+  void load_config_providers();
   http::Metrics& metrics() { return *metrics_; }
   const http::Router& router() const { return router_; }
   // Cookies carry Secure when the server is reached over TLS.
@@ -74,6 +88,16 @@ class App {
     auto result = co_await query_pool_.run(std::move(fn));
     if (!result)
       co_return fail(Error::unavailable("overloaded", "Too many list queries are in progress; retry shortly.", 1));
+    co_return std::move(*result);
+  }
+
+  // Runs fn (calls to identity providers) on the bounded outbound pool, so a slow provider never
+  // stalls the I/O threads; 503 overloaded when the pool is full.
+  template <class F>
+  boost::asio::awaitable<std::invoke_result_t<F>> calling(F fn) {
+    auto result = co_await outbound_pool_.run(std::move(fn));
+    if (!result)
+      co_return fail(Error::unavailable("overloaded", "Too many calls to identity providers are in progress; retry shortly.", 1));
     co_return std::move(*result);
   }
 
@@ -103,6 +127,14 @@ class App {
   identity::AvatarStore avatars_;
   identity::EmailTokenService email_tokens_;
   events::WebhookService webhooks_;
+  crypto::ServerKey server_key_;
+  HttpClient provider_http_;
+  BlockingPool outbound_pool_;
+  external::ProviderService providers_;
+  external::ProviderClient provider_client_;
+  external::OAuthFlows oauth_flows_;
+  external::ExternalTokens external_tokens_;
+  external::ExternalLogin external_login_;
   events::Dispatcher dispatcher_;
   http::Router router_;
   std::unique_ptr<http::Metrics> metrics_;

@@ -38,6 +38,40 @@ std::optional<std::string> query_param(const http::RequestContext& ctx, std::str
   return std::nullopt;
 }
 
+// application/x-www-form-urlencoded: '+' is a space, %XX a byte.
+std::optional<std::string> form_decode(std::string_view in) {
+  std::string out;
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '+') {
+      out += ' ';
+    } else if (in[i] == '%') {
+      if (i + 2 >= in.size() || !std::isxdigit(static_cast<unsigned char>(in[i + 1])) ||
+          !std::isxdigit(static_cast<unsigned char>(in[i + 2])))
+        return std::nullopt;
+      out += static_cast<char>(std::stoi(std::string(in.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out += in[i];
+    }
+  }
+  return out;
+}
+
+std::optional<FormParams> parse_form(std::string_view body) {
+  FormParams params;
+  while (!body.empty()) {
+    size_t amp = body.find('&');
+    std::string_view pair = body.substr(0, amp);
+    body = amp == std::string_view::npos ? std::string_view() : body.substr(amp + 1);
+    if (pair.empty()) continue;
+    size_t eq = pair.find('=');
+    auto key = form_decode(pair.substr(0, eq));
+    auto value = form_decode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
+    if (!key || !value || !params.emplace(*key, *value).second) return std::nullopt;
+  }
+  return params;
+}
+
 Result<std::optional<Timestamp>> optional_time_field(const std::optional<std::string>& text, const std::string& field) {
   if (!text) return std::optional<Timestamp>();
   Timestamp t;

@@ -1,6 +1,7 @@
 // Helpers shared by the route files.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 
@@ -28,6 +29,13 @@ Result<PageRequest> parse_page(const http::RequestContext& ctx);
 std::string encode_cursor(std::string_view position);
 // A query parameter's decoded value, if present.
 std::optional<std::string> query_param(const http::RequestContext& ctx, std::string_view name);
+
+// application/x-www-form-urlencoded: '+' is a space, %XX a byte; nullopt when malformed.
+std::optional<std::string> form_decode(std::string_view in);
+using FormParams = std::map<std::string, std::string, std::less<>>;
+// An application/x-www-form-urlencoded body ('+' is a space, %XX a byte); nullopt when malformed or
+// when a parameter is repeated.
+std::optional<FormParams> parse_form(std::string_view body);
 
 // An optional RFC 3339 field: nullopt when absent, a 422 naming the field when malformed.
 Result<std::optional<Timestamp>> optional_time_field(const std::optional<std::string>& text, const std::string& field);

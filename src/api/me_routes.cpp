@@ -16,7 +16,17 @@ namespace {
 
 HandlerResult get_me(App& app, RequestContext& ctx) {
   CO_TRY(caller, authenticate_user(app, ctx));
-  co_return http::json_response(beast_http::status::ok, user_json(*caller.user));
+  auto me = user_json(*caller.user);
+  boost::json::array identities;
+  for (auto& i : *app.external_login().identities(caller.user->id)) identities.push_back(identity_json(i));
+  me["identities"] = std::move(identities);
+  co_return http::json_response(beast_http::status::ok, me);
+}
+
+HandlerResult unlink_identity(App& app, RequestContext& ctx) {
+  CO_TRY(caller, authenticate_session(app, ctx));
+  if (auto ok = app.external_login().unlink(*caller.user, std::string(ctx.param("provider"))); !ok) co_return fail(ok.error());
+  co_return http::empty_response(beast_http::status::no_content);
 }
 
 HandlerResult patch_me(App& app, RequestContext& ctx) {
@@ -134,6 +144,7 @@ void register_me_routes(http::Router& router, App& app) {
   router.add(verb::get, "/v1/me", [&app](RequestContext& ctx) { return get_me(app, ctx); });
   router.add(verb::patch, "/v1/me", [&app](RequestContext& ctx) { return patch_me(app, ctx); });
   router.add(verb::delete_, "/v1/me", [&app](RequestContext& ctx) { return delete_me(app, ctx); });
+  router.add(verb::delete_, "/v1/me/identities/{provider}", [&app](RequestContext& ctx) { return unlink_identity(app, ctx); });
   router.add(verb::post, "/v1/me/password", [&app](RequestContext& ctx) { return change_password(app, ctx); });
   router.add(verb::post, "/v1/me/tokens", [&app](RequestContext& ctx) { return create_token(app, ctx); });
   router.add(verb::get, "/v1/me/tokens", [&app](RequestContext& ctx) { return list_tokens(app, ctx); });

@@ -5,6 +5,7 @@
 #include "api/json_body.hpp"
 #include "api/representations.hpp"
 #include "api/routes.hpp"
+#include "api/user_commands.hpp"
 
 namespace tessera::api {
 
@@ -51,7 +52,9 @@ HandlerResult patch_project(App& app, RequestContext& ctx) {
   in.name = f.string("name");
   in.public_url = f.nullable_string("public_url");
   in.mail_from = f.nullable_string("mail_from");
+  in.redirect_allow_list = f.string_array("redirect_allow_list");
   std::vector<FieldError> errors;
+  in.link_by_email = read_boolean(f, "link_by_email", errors);
   if (auto templates = f.any("mail_templates")) read_templates(*templates, in, errors);
   if (auto ok = f.finish(std::move(errors)); !ok) co_return fail(ok.error());
   CO_TRY(project, app.projects().update(caller.project->id, in));

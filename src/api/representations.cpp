@@ -4,6 +4,8 @@
 #include "crypto/token.hpp"
 #include "events/mail_templates.hpp"
 
+#include <boost/json/value_from.hpp>
+
 namespace tessera::api {
 
 namespace {
@@ -137,7 +139,30 @@ boost::json::object project_json(const projects::Project& p) {
           {"public_url", optional_string(p.public_url)},
           {"mail_from", optional_string(p.mail_from)},
           {"mail_templates", std::move(templates)},
+          {"redirect_allow_list", boost::json::value_from(p.redirect_allow_list)},
+          {"link_by_email", p.link_by_email},
           {"created_at", format_rfc3339(p.created_at)}};
+}
+
+boost::json::object provider_json(const external::Provider& p) {
+  boost::json::object out{{"name", p.name},
+                          {"kind", external::kind_name(p.kind)},
+                          {"preset", optional_string(p.preset)},
+                          {"enabled", p.enabled},
+                          {"source", p.from_config ? "config" : "api"}};
+  if (p.kind != external::ProviderKind::jwt) {
+    out["has_client_secret"] = p.has_client_secret();
+    out["client_secret_env"] = optional_string(p.client_secret_env);
+  }
+  for (auto& [k, v] : external::settings_json(p.settings))
+    if (k != "response_mode") out[k] = v;
+  out["created_at"] = format_rfc3339(p.created_at);
+  out["updated_at"] = format_rfc3339(p.updated_at);
+  return out;
+}
+
+boost::json::object identity_json(const external::Identity& i) {
+  return {{"provider", i.provider}, {"subject", i.subject}, {"email", optional_string(i.email)}, {"created_at", format_rfc3339(i.created_at)}};
 }
 
 }  // namespace tessera::api

@@ -8,6 +8,7 @@
 #include "projects/project.hpp"
 #include "access/role.hpp"
 #include "events/event.hpp"
+#include "external/provider.hpp"
 #include "session/credentials.hpp"
 #include "session/session_service.hpp"
 
@@ -32,5 +33,8 @@ boost::json::object webhook_json(const events::Webhook& webhook);  // never the 
 boost::json::object delivery_json(const events::Delivery& delivery);
 // The project and its settings, the mail templates in effect included.
 boost::json::object project_json(const projects::Project& project);
+// The fields of its kind, never a secret: has_client_secret says whether one is set.
+boost::json::object provider_json(const external::Provider& provider);
+boost::json::object identity_json(const external::Identity& identity);
 
 }  // namespace tessera::api

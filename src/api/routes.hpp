@@ -18,5 +18,7 @@ void register_account_routes(http::Router& router, App& app);
 void register_webhook_routes(http::Router& router, App& app);
 void register_project_routes(http::Router& router, App& app);
 void register_rpc_routes(http::Router& router, App& app);
+void register_provider_routes(http::Router& router, App& app);
+void register_external_auth_routes(http::Router& router, App& app);
 
 }  // namespace tessera::api

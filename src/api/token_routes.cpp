@@ -28,46 +28,16 @@ Error oauth(int status, std::string code, std::string message) {
   return e;
 }
 
-using Params = std::map<std::string, std::string, std::less<>>;
-
-// application/x-www-form-urlencoded: '+' is a space, %XX a byte.
-std::optional<std::string> form_decode(std::string_view in) {
-  std::string out;
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] == '+') {
-      out += ' ';
-    } else if (in[i] == '%') {
-      if (i + 2 >= in.size() || !std::isxdigit(static_cast<unsigned char>(in[i + 1])) ||
-          !std::isxdigit(static_cast<unsigned char>(in[i + 2])))
-        return std::nullopt;
-      out += static_cast<char>(std::stoi(std::string(in.substr(i + 1, 2)), nullptr, 16));
-      i += 2;
-    } else {
-      out += in[i];
-    }
-  }
-  return out;
-}
+using Params = FormParams;
 
 // Token requests come as application/x-www-form-urlencoded (RFC 6749) or as JSON objects of strings.
 Result<Params> read_params(const http::Request& req) {
   Params params;
   std::string_view type = req[beast_http::field::content_type];
   if (type.starts_with("application/x-www-form-urlencoded")) {
-    std::string_view body = req.body();
-    while (!body.empty()) {
-      size_t amp = body.find('&');
-      std::string_view pair = body.substr(0, amp);
-      body = amp == std::string_view::npos ? std::string_view() : body.substr(amp + 1);
-      if (pair.empty()) continue;
-      size_t eq = pair.find('=');
-      auto key = form_decode(pair.substr(0, eq));
-      auto value = form_decode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
-      if (!key || !value) return fail(oauth(400, "invalid_request", "The form body is malformed."));
-      if (!params.emplace(*key, *value).second)
-        return fail(oauth(400, "invalid_request", "The parameter " + *key + " is repeated."));
-    }
-    return params;
+    auto form = parse_form(req.body());
+    if (!form) return fail(oauth(400, "invalid_request", "The form body is malformed or repeats a parameter."));
+    return std::move(*form);
   }
   auto object = parse_json_object(req);
   if (!object) return fail(object.error());

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <functional>
 #include <toml++/toml.h>
+
+#include <boost/json.hpp>
 #include <vector>
 
 namespace tessera {
@@ -47,7 +49,7 @@ namespace {
 struct Key {
   std::string_view section;
   std::string_view name;
-  std::string_view rule;  // shown when a value is refused
+  std::string rule;  // shown when a value is refused
   std::function<bool(Config&, std::string_view)> set;
   bool environment_only = false;  // secrets: never read from the file
 };
@@ -61,7 +63,7 @@ bool set_uint(uint64_t& out, std::string_view v, uint64_t min, uint64_t max) {
 }
 template <class Field>
 Key uint_key(std::string_view s, std::string_view n, Field field, uint64_t min, uint64_t max) {
-  std::string_view rule = "a whole number in range";
+  std::string rule = "a whole number in range";
   return Key{s, n, rule, [=](Config& c, std::string_view v) {
                uint64_t x;
                if (!set_uint(x, v, min, max)) return false;
@@ -71,8 +73,9 @@ Key uint_key(std::string_view s, std::string_view n, Field field, uint64_t min, 
 }
 template <class Field>
 Key duration_key(std::string_view s, std::string_view n, Field field, Micros min = std::chrono::seconds(1)) {
-  std::string_view rule = min < std::chrono::seconds(1) ? "a duration such as 500ms, 90s, 15m or 2h (at least 100ms)"
-                                                        : "a duration such as 90s, 15m, 2h or 30d (at least 1s)";
+  std::string rule = min == Micros(0)                ? "a duration such as 0s, 500ms, 90s or 15m"
+                     : min < std::chrono::seconds(1) ? "a duration such as 500ms, 90s, 15m or 2h (at least 100ms)"
+                                                     : "a duration such as 90s, 15m, 2h or 30d (at least 1s)";
   return Key{s, n, rule, [=](Config& c, std::string_view v) {
                auto d = parse_duration(v);
                if (!d || *d < min) return false;
@@ -123,6 +126,8 @@ const std::vector<Key>& keys() {
       duration_key("server", "write_timeout", [](Config& c) -> auto& { return c.server.write_timeout; }),
       duration_key("server", "shutdown_grace", [](Config& c) -> auto& { return c.server.shutdown_grace; }),
       uint_key("server", "max_connections", [](Config& c) -> auto& { return c.server.max_connections; }, 1, 1000000),
+      secret(string_key("server", "secret_key", [](Config& c) -> auto& { return c.server.secret_key; })),
+      string_key("server", "secret_key_file", [](Config& c) -> auto& { return c.server.secret_key_file; }),
       string_key("store", "data_dir", [](Config& c) -> auto& { return c.store.data_dir; }),
       string_key("store", "synchronous", [](Config& c) -> auto& { return c.store.synchronous; }, {"normal", "full"}),
       duration_key("session", "idle_timeout", [](Config& c) -> auto& { return c.session.idle_timeout; }),
@@ -160,6 +165,13 @@ const std::vector<Key>& keys() {
       uint_key("account", "requests_per_email", [](Config& c) -> auto& { return c.account.requests_per_email; }, 1, 1000000),
       uint_key("account", "requests_per_ip", [](Config& c) -> auto& { return c.account.requests_per_ip; }, 1, 1000000),
       duration_key("account", "request_window", [](Config& c) -> auto& { return c.account.request_window; }),
+      bool_key("external", "allow_private", [](Config& c) -> auto& { return c.external.allow_private; }),
+      duration_key("external", "http_timeout", [](Config& c) -> auto& { return c.external.http_timeout; }, std::chrono::milliseconds(100)),
+      uint_key("external", "workers", [](Config& c) -> auto& { return c.external.workers; }, 1, 256),
+      duration_key("external", "flow_ttl", [](Config& c) -> auto& { return c.external.flow_ttl; }),
+      duration_key("external", "jwks_cache_ttl", [](Config& c) -> auto& { return c.external.jwks_cache_ttl; }),
+      duration_key("external", "jwks_refresh_interval", [](Config& c) -> auto& { return c.external.jwks_refresh_interval; }, Micros(0)),
+      duration_key("external", "clock_skew", [](Config& c) -> auto& { return c.external.clock_skew; }, Micros(0)),
       string_key("log", "level", [](Config& c) -> auto& { return c.log.level; }, {"debug", "info", "warn", "error"}),
       bool_key("log", "requests", [](Config& c) -> auto& { return c.log.requests; }),
   };
@@ -187,6 +199,35 @@ std::optional<std::string> toml_text(const toml::node& node) {
   return std::nullopt;
 }
 
+// [providers.<name>] tables keep their TOML shape as JSON, so the API's validation reads them.
+boost::json::value toml_to_json(const toml::node& node) {
+  if (auto s = node.value<std::string>(); s && node.is_string()) return boost::json::string(*s);
+  if (node.is_integer()) return *node.value<int64_t>();
+  if (node.is_floating_point()) return *node.value<double>();
+  if (node.is_boolean()) return *node.value<bool>();
+  if (auto* array = node.as_array()) {
+    boost::json::array out;
+    for (auto& item : *array) out.push_back(toml_to_json(item));
+    return out;
+  }
+  if (auto* table = node.as_table()) {
+    boost::json::object out;
+    for (auto& [k, v] : *table) out[std::string(k.str())] = toml_to_json(v);
+    return out;
+  }
+  return nullptr;  // dates and times: refused by the provider's validation
+}
+
+Status read_providers(const toml::table& table, Config& config) {
+  for (auto& [name, node] : table) {
+    auto* fields = node.as_table();
+    if (!fields)
+      return fail(Error::make(400, "invalid_config", "providers." + std::string(name.str()) + " must be a table"));
+    config.providers.push_back({std::string(name.str()), toml_to_json(*fields).as_object()});
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<Config> load_config(const std::optional<std::string>& path) {
@@ -201,6 +242,10 @@ Result<Config> load_config(const std::optional<std::string>& path) {
     for (auto& [section, node] : table) {
       auto* inner = node.as_table();
       if (!inner) return fail(config_error("[" + std::string(section.str()) + "]", nullptr, ""));
+      if (section.str() == "providers") {
+        if (auto ok = read_providers(*inner, config); !ok) return fail(ok.error());
+        continue;
+      }
       for (auto& [name, value] : *inner) {
         std::string where = std::string(section.str()) + "." + std::string(name.str());
         auto it = std::find_if(keys().begin(), keys().end(),

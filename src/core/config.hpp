@@ -2,11 +2,14 @@
 // Every key is listed once in config.cpp's table and documented in tessera.example.toml.
 #pragma once
 
+#include <boost/json/object.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
@@ -24,6 +27,10 @@ struct ServerConfig {
   Micros write_timeout = std::chrono::seconds(30);
   Micros shutdown_grace = std::chrono::seconds(10);
   unsigned max_connections = 10000;
+  // The server secret key (32 bytes, base64): only from the environment (TESSERA_SERVER_SECRET_KEY) or
+  // secret_key_file; when both are empty, <data_dir>/secret.key is used, created at first start.
+  std::string secret_key;
+  std::string secret_key_file;
 };
 
 struct StoreConfig {
@@ -84,6 +91,22 @@ struct AccountConfig {
   Micros request_window = std::chrono::hours(1);
 };
 
+struct ExternalConfig {
+  bool allow_private = false;  // provider URLs on loopback/private networks and over http (development, tests)
+  Micros http_timeout = std::chrono::seconds(10);
+  unsigned workers = 8;        // threads making outgoing calls to providers
+  Micros flow_ttl = std::chrono::minutes(10);
+  Micros jwks_cache_ttl = std::chrono::hours(1);
+  Micros jwks_refresh_interval = std::chrono::seconds(10);
+  Micros clock_skew = std::chrono::seconds(60);
+};
+
+// A [providers.<name>] table of the file: its fields as JSON, validated like a POST /v1/providers body.
+struct ConfigProvider {
+  std::string name;
+  boost::json::object fields;
+};
+
 struct LogConfig {
   std::string level = "info";
   bool requests = true;
@@ -98,6 +121,8 @@ struct Config {
   MailConfig mail;
   EventsConfig events;
   AccountConfig account;
+  ExternalConfig external;
+  std::vector<ConfigProvider> providers;
   LogConfig log;
 };
 

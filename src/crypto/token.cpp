@@ -48,6 +48,12 @@ std::string keyed_secret_hash(std::string_view id, std::string_view secret) {
   return std::string(reinterpret_cast<char*>(out), sizeof out);
 }
 
+std::string pkce_s256(std::string_view verifier) {
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(verifier.data()), verifier.size());
+  return base64url_encode(std::string_view(reinterpret_cast<char*>(digest), sizeof digest));
+}
+
 std::string csrf_token_for(std::string_view session_token) {
   return base64url_encode(blake2b(session_token, "tessera.csrf.v1\n"));
 }

@@ -10,6 +10,7 @@ inline constexpr std::string_view kSessionTokenPrefix = "tss_";
 inline constexpr std::string_view kApiKeySecretPrefix = "tsk_";
 inline constexpr std::string_view kPersonalTokenPrefix = "tsp_";
 inline constexpr std::string_view kRefreshTokenPrefix = "tsr_";
+inline constexpr std::string_view kLoginCodePrefix = "tso_";  // the one-time code after an external sign-in
 
 // "tss_" + base64url(32 random bytes)
 std::string make_token(std::string_view prefix);
@@ -26,6 +27,9 @@ std::string keyed_secret_hash(std::string_view id, std::string_view secret);
 
 // A CSRF token derived from a session token (one-way), so it needs no storage of its own.
 std::string csrf_token_for(std::string_view session_token);
+
+// The PKCE S256 challenge of a verifier (RFC 7636): base64url(SHA-256(verifier)).
+std::string pkce_s256(std::string_view verifier);
 
 // Constant-time equality for secrets of any length (length itself is not secret).
 bool constant_time_equal(std::string_view a, std::string_view b);

@@ -12,11 +12,6 @@ namespace tessera::identity {
 
 namespace {
 Error user_not_found() { return Error::not_found("user_not_found", "No user has this id in the project."); }
-Error identifier_taken(const std::string& field) {
-  Error e = Error::conflict("identifier_taken", "This " + field + " is already registered in the project.");
-  e.fields.push_back({field, "taken", "is already registered"});
-  return e;
-}
 Status where_required(const std::vector<Condition>& where) {
   if (where.empty())
     return fail(Error::validation({{"where", "required", "needs at least one condition (a bulk change never targets every user implicitly)"}}));

@@ -18,11 +18,6 @@ Error invalid_credentials() {
   return e;
 }
 
-Error identifier_taken(const std::string& field) {
-  Error e = Error::conflict("identifier_taken", "This " + field + " is already registered in the project.");
-  e.fields.push_back({field, "taken", "is already registered"});
-  return e;
-}
 
 bool has_identifier(const User& u) { return u.email || u.login || u.phone; }
 
@@ -65,6 +60,12 @@ void merge_patch(boost::json::object& target, const boost::json::object& patch) 
 UserService::UserService(store::Store& store, const Clock& clock, const crypto::PasswordHasher& hasher,
                          session::SessionService& sessions, size_t cache_size)
     : store_(store), clock_(clock), hasher_(hasher), sessions_(sessions), cache_(cache_size) {}
+
+Error identifier_taken(const std::string& field) {
+  Error e = Error::conflict("identifier_taken", "This " + field + " is already registered in the project.");
+  e.fields.push_back({field, "taken", "is already registered"});
+  return e;
+}
 
 Result<User> UserService::sign_up(const projects::Project& project, const SignUp& in) {
   if (auto errors = validate_sign_up(in); !errors.empty()) return fail(Error::validation(std::move(errors)));

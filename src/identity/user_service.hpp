@@ -88,6 +88,9 @@ class UserService {
   std::function<void(const std::string&)> on_deleted_;
 };
 
+// 409 identifier_taken naming the field ("email", "login" or "phone").
+Error identifier_taken(const std::string& field);
+
 // Validation of profile fields; each returns the field errors it finds (empty when valid).
 std::vector<FieldError> validate_sign_up(const SignUp& input);
 

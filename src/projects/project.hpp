@@ -4,6 +4,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/clock.hpp"
 
@@ -24,6 +25,8 @@ struct Project {
   std::optional<std::string> public_url;  // the application's address, for links in mails
   std::optional<std::string> mail_from;   // overrides [mail] from
   std::map<std::string, MailTemplate> mail_templates;  // by name ("password_reset", ...): overrides of the defaults
+  std::vector<std::string> redirect_allow_list;  // where external sign-ins may send the browser
+  bool link_by_email = false;  // link a new external identity to the user with the same verified email
   Timestamp created_at;
 };
 

@@ -1,5 +1,7 @@
 #include "projects/project_service.hpp"
 
+#include "external/redirect_allow_list.hpp"
+
 #include "access/role_service.hpp"
 #include "core/uuid.hpp"
 #include "events/mail_message.hpp"
@@ -77,6 +79,14 @@ Result<Project> ProjectService::update(const std::string& id, const ProjectSetti
       p.mail_templates.erase(name);
     }
   }
+  if (in.redirect_allow_list) {
+    p.redirect_allow_list = *in.redirect_allow_list;
+    if (p.redirect_allow_list.size() > 100) errors.push_back({"redirect_allow_list", "too_many", "must have at most 100 entries"});
+    for (size_t i = 0; i < p.redirect_allow_list.size(); ++i)
+      if (auto problem = external::allow_list_entry_problem(p.redirect_allow_list[i]))
+        errors.push_back({"redirect_allow_list." + std::to_string(i), "invalid", *problem});
+  }
+  if (in.link_by_email) p.link_by_email = *in.link_by_email;
   if (!errors.empty()) return fail(Error::validation(std::move(errors)));
   store_.write([&](store::Repositories& r) { r.projects.update(p); });
   snapshot(Micros(0));

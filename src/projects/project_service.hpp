@@ -30,6 +30,8 @@ struct ProjectSettings {
   std::optional<std::string> name;
   std::optional<std::optional<std::string>> public_url, mail_from;
   std::map<std::string, std::optional<MailTemplate>> mail_templates;
+  std::optional<std::vector<std::string>> redirect_allow_list;
+  std::optional<bool> link_by_email;
 };
 
 class ProjectService {

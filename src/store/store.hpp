@@ -14,6 +14,9 @@
 #include "core/error.hpp"
 #include "access/role_store.hpp"
 #include "events/event_store.hpp"
+#include "external/flow_store.hpp"
+#include "external/identity_store.hpp"
+#include "external/provider_store.hpp"
 #include "identity/one_time_token_store.hpp"
 #include "identity/user_store.hpp"
 #include "projects/project_store.hpp"
@@ -40,6 +43,9 @@ struct Repositories {
   identity::OneTimeTokenStore& one_time_tokens;
   events::WebhookStore& webhooks;
   events::OutboxStore& outbox;
+  external::ProviderStore& providers;
+  external::IdentityStore& identities;
+  external::FlowStore& flows;
 };
 
 namespace detail {

@@ -100,8 +100,11 @@ export function assertValidation(res, expected) {
   return got;
 }
 
-export function assertUserShape(user) {
-  assert.deepEqual(Object.keys(user).sort(), USER_FIELDS, 'user fields');
+// GET /v1/me adds `identities` (docs/external.md); every other user object has exactly USER_FIELDS.
+export function assertUserShape(user, { identities = false } = {}) {
+  const keys = Object.keys(user).filter((k) => !(identities && k === 'identities'));
+  assert.deepEqual(keys.sort(), USER_FIELDS, 'user fields');
+  if (identities) assert.ok(Array.isArray(user.identities), 'identities is an array');
   assert.match(user.id, UUID_V7);
   assert.match(user.project_id, UUID_V7);
   for (const k of ['email', 'login', 'phone', 'full_name', 'external_id', 'avatar_url'])

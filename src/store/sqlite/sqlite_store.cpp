@@ -6,6 +6,7 @@
 #include "store/sqlite/sqlite_connection.hpp"
 #include "store/sqlite/sqlite_credential_stores.hpp"
 #include "store/sqlite/sqlite_event_stores.hpp"
+#include "store/sqlite/sqlite_external_stores.hpp"
 #include "store/sqlite/sqlite_project_store.hpp"
 #include "store/sqlite/sqlite_role_store.hpp"
 #include "store/sqlite/sqlite_session_store.hpp"
@@ -41,8 +42,12 @@ struct SqliteStore::Slot {
   SqliteOneTimeTokenStore one_time_tokens{conn};
   SqliteWebhookStore webhooks{conn};
   SqliteOutboxStore outbox{conn};
-  Repositories repos{projects,       users,         sessions,        roles,    api_keys, personal_tokens,
-                     refresh_tokens, signing_keys,  revoked_tokens,  one_time_tokens, webhooks, outbox};
+  SqliteProviderStore providers{conn};
+  SqliteIdentityStore identities{conn};
+  SqliteFlowStore flows{conn};
+  Repositories repos{projects,       users,        sessions,       roles,           api_keys, personal_tokens,
+                     refresh_tokens, signing_keys, revoked_tokens, one_time_tokens, webhooks, outbox,
+                     providers,      identities,   flows};
   Slot(const std::string& path, bool create, const std::string& sync) : conn(path, create, sync) {}
 };
 

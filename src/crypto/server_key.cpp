@@ -1,0 +1,109 @@
+#include "crypto/server_key.hpp"
+
+#include <sodium.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "crypto/random.hpp"
+
+namespace tessera::crypto {
+
+namespace {
+
+constexpr size_t kKeyBytes = crypto_aead_xchacha20poly1305_ietf_KEYBYTES;
+static_assert(kKeyBytes == 32);
+
+std::optional<std::string> decode_key(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.pop_back();
+  std::string bytes(kKeyBytes, '\0');
+  size_t length = 0;
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(bytes.data()), bytes.size(), text.data(), text.size(), nullptr,
+                        &length, nullptr, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+      length != kKeyBytes)
+    return std::nullopt;
+  return bytes;
+}
+
+std::string encode_key(std::string_view bytes) {
+  std::string out(sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
+                    sodium_base64_VARIANT_ORIGINAL);
+  out.resize(out.size() - 1);  // the terminating NUL
+  return out;
+}
+
+Error key_error(const std::string& message) { return Error::make(400, "invalid_config", message); }
+
+}  // namespace
+
+Result<ServerKey> ServerKey::load(const std::string& base64_key, const std::string& file) {
+  if (!base64_key.empty()) {
+    auto bytes = decode_key(base64_key);
+    if (!bytes) return fail(key_error("TESSERA_SERVER_SECRET_KEY is not 32 bytes in base64"));
+    return ServerKey(std::move(*bytes));
+  }
+  if (!std::filesystem::exists(file)) {
+    std::string created = random_bytes(kKeyBytes);
+    std::string tmp = file + ".tmp";
+    {
+      std::ofstream out(tmp, std::ios::trunc);
+      if (!out) return fail(key_error("cannot create the server secret key file " + file));
+      ::chmod(tmp.c_str(), 0600);
+      out << encode_key(created) << "\n";
+      if (!out.flush()) return fail(key_error("cannot write the server secret key file " + file));
+    }
+    std::error_code ec;
+    std::filesystem::rename(tmp, file, ec);
+    if (ec) return fail(key_error("cannot create the server secret key file " + file + ": " + ec.message()));
+  }
+  std::ifstream in(file);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in) return fail(key_error("cannot read the server secret key file " + file));
+  auto bytes = decode_key(text.str());
+  if (!bytes) return fail(key_error(file + " does not hold a server secret key (32 bytes in base64)"));
+  return ServerKey(std::move(*bytes));
+}
+
+ServerKey ServerKey::from_bytes(std::string bytes) { return ServerKey(std::move(bytes)); }
+
+std::string ServerKey::seal(std::string_view plaintext, std::string_view context) const {
+  std::string out(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + plaintext.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES, '\0');
+  auto* nonce = reinterpret_cast<unsigned char*>(out.data());
+  random_fill(nonce, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+  unsigned long long length = 0;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(
+      nonce + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, &length, reinterpret_cast<const unsigned char*>(plaintext.data()),
+      plaintext.size(), reinterpret_cast<const unsigned char*>(context.data()), context.size(), nullptr, nonce,
+      reinterpret_cast<const unsigned char*>(bytes_.data()));
+  return out;
+}
+
+std::optional<std::string> ServerKey::open(std::string_view sealed, std::string_view context) const {
+  constexpr size_t overhead = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + crypto_aead_xchacha20poly1305_ietf_ABYTES;
+  if (sealed.size() < overhead) return std::nullopt;
+  std::string out(sealed.size() - overhead, '\0');
+  auto* nonce = reinterpret_cast<const unsigned char*>(sealed.data());
+  unsigned long long length = 0;
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+          reinterpret_cast<unsigned char*>(out.data()), &length, nullptr,
+          nonce + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, sealed.size() - crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
+          reinterpret_cast<const unsigned char*>(context.data()), context.size(), nonce,
+          reinterpret_cast<const unsigned char*>(bytes_.data())) != 0)
+    return std::nullopt;
+  out.resize(length);
+  return out;
+}
+
+std::string ServerKey::derive(std::string_view purpose, std::string_view input) const {
+  unsigned char subkey[32], out[32];
+  crypto_generichash(subkey, sizeof subkey, reinterpret_cast<const unsigned char*>(purpose.data()), purpose.size(),
+                     reinterpret_cast<const unsigned char*>(bytes_.data()), bytes_.size());
+  crypto_generichash(out, sizeof out, reinterpret_cast<const unsigned char*>(input.data()), input.size(), subkey, sizeof subkey);
+  return std::string(reinterpret_cast<char*>(out), sizeof out);
+}
+
+}  // namespace tessera::crypto
