@@ -88,23 +88,6 @@ std::optional<std::string> der_to_raw(const unsigned char* der, size_t len) {
   return raw;
 }
 
-std::optional<std::string> raw_to_der(std::string_view raw) {
-  auto* in = reinterpret_cast<const unsigned char*>(raw.data());
-  std::unique_ptr<ECDSA_SIG, decltype(&ECDSA_SIG_free)> sig(ECDSA_SIG_new(), &ECDSA_SIG_free);
-  BIGNUM* r = BN_bin2bn(in, kCoordinateBytes, nullptr);
-  BIGNUM* s = BN_bin2bn(in + kCoordinateBytes, kCoordinateBytes, nullptr);
-  if (!sig || !r || !s || ECDSA_SIG_set0(sig.get(), r, s) != 1) {  // set0 takes r and s only on success
-    BN_free(r);
-    BN_free(s);
-    return std::nullopt;
-  }
-  int len = i2d_ECDSA_SIG(sig.get(), nullptr);
-  if (len <= 0) return std::nullopt;
-  std::string der(static_cast<size_t>(len), '\0');
-  auto* p = reinterpret_cast<unsigned char*>(der.data());
-  if (i2d_ECDSA_SIG(sig.get(), &p) != len) return std::nullopt;
-  return der;
-}
 
 std::optional<boost::json::object> parse_object(std::string_view text) {
   boost::system::error_code ec;
@@ -322,7 +305,7 @@ Result<boost::json::object> JwtVerifier::verify(std::string_view token) const {
   std::string signature;
   if (!base64url_decode(token.substr(dot2 + 1), signature) || signature.size() != kSignatureBytes)
     return rejected("signature is not 64 bytes of base64url");
-  auto der = raw_to_der(signature);
+  auto der = ecdsa_raw_to_der(signature);
   MdCtxPtr ctx = copy_of(key->second->prepared.get());
   std::string_view signing_input = token.substr(0, dot2);
   if (!der || !ctx ||
@@ -377,6 +360,25 @@ Result<void> check_registered_claims(const boost::json::object& claims, int64_t 
   }
   if (!audience_ok) return invalid_token("The token is meant for another audience.", "jwt: aud mismatch");
   return {};
+}
+
+std::optional<std::string> ecdsa_raw_to_der(std::string_view raw) {
+  auto* in = reinterpret_cast<const unsigned char*>(raw.data());
+  const int half = static_cast<int>(raw.size() / 2);
+  std::unique_ptr<ECDSA_SIG, decltype(&ECDSA_SIG_free)> sig(ECDSA_SIG_new(), &ECDSA_SIG_free);
+  BIGNUM* r = BN_bin2bn(in, half, nullptr);
+  BIGNUM* s = BN_bin2bn(in + half, half, nullptr);
+  if (!sig || !r || !s || ECDSA_SIG_set0(sig.get(), r, s) != 1) {  // set0 takes r and s only on success
+    BN_free(r);
+    BN_free(s);
+    return std::nullopt;
+  }
+  int len = i2d_ECDSA_SIG(sig.get(), nullptr);
+  if (len <= 0) return std::nullopt;
+  std::string der(static_cast<size_t>(len), '\0');
+  auto* p = reinterpret_cast<unsigned char*>(der.data());
+  if (i2d_ECDSA_SIG(sig.get(), &p) != len) return std::nullopt;
+  return der;
 }
 
 }  // namespace tessera::crypto

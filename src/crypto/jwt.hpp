@@ -68,4 +68,7 @@ Result<void> check_registered_claims(const boost::json::object& claims, int64_t 
                                      std::string_view issuer, std::string_view audience,
                                      int64_t leeway_seconds = 0);
 
+// A JWS ECDSA signature (fixed-width big-endian R || S, RFC 7518 3.4) as the DER SEQUENCE OpenSSL verifies.
+std::optional<std::string> ecdsa_raw_to_der(std::string_view raw);
+
 }  // namespace tessera::crypto

@@ -1,4 +1,5 @@
 #include "crypto/upstream_jwt.hpp"
+#include "crypto/jwt.hpp"
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -212,26 +213,6 @@ std::shared_ptr<const Key> parse_key(const json::value& value) {
   return key;
 }
 
-// OpenSSL verifies DER (SEQUENCE of two INTEGERs); JWS carries fixed-width big-endian R || S (RFC 7518 3.4).
-std::optional<std::string> raw_to_der(std::string_view raw) {
-  const auto* in = reinterpret_cast<const unsigned char*>(raw.data());
-  const int half = static_cast<int>(raw.size() / 2);
-  Owned<ECDSA_SIG> sig(ECDSA_SIG_new());
-  BIGNUM* r = BN_bin2bn(in, half, nullptr);
-  BIGNUM* s = BN_bin2bn(in + half, half, nullptr);
-  if (!sig || !r || !s || ECDSA_SIG_set0(sig.get(), r, s) != 1) {  // set0 takes r and s only on success
-    BN_free(r);
-    BN_free(s);
-    return std::nullopt;
-  }
-  int len = i2d_ECDSA_SIG(sig.get(), nullptr);
-  if (len <= 0) return std::nullopt;
-  std::string der(static_cast<size_t>(len), '\0');
-  auto* out = reinterpret_cast<unsigned char*>(der.data());
-  if (i2d_ECDSA_SIG(sig.get(), &out) != len) return std::nullopt;
-  return der;
-}
-
 // The reason `signature` does not verify `input` under `key` with `alg`; nullopt when it does.
 std::optional<std::string> signature_problem(const Key& key, const Alg& alg, std::string_view input,
                                              std::string signature) {
@@ -242,7 +223,7 @@ std::optional<std::string> signature_problem(const Key& key, const Alg& alg, std
     return "signature has " + std::to_string(signature.size()) + " bytes, " + std::string(alg.name) + " needs " +
            std::to_string(expected);
   if (alg.key == KeyType::kP256 || alg.key == KeyType::kP384) {
-    auto der = raw_to_der(signature);
+    auto der = ecdsa_raw_to_der(signature);
     if (!der) return "bad signature";
     signature = std::move(*der);
   }

@@ -11,9 +11,6 @@ using external::Provider;
 
 namespace {
 
-constexpr const char* kProviderColumns =
-    "id, project_id, name, kind, preset, enabled, settings, sealed_secret, client_secret_env, created_at, updated_at";
-
 Provider provider_from(const Statement& st) {
   Provider p;
   p.id = st.text(0);
