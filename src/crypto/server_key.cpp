@@ -2,6 +2,10 @@
 
 #include <sodium.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <filesystem>
 #include <fstream>
@@ -46,18 +50,21 @@ Result<ServerKey> ServerKey::load(const std::string& base64_key, const std::stri
     return ServerKey(std::move(*bytes));
   }
   if (!std::filesystem::exists(file)) {
-    std::string created = random_bytes(kKeyBytes);
-    std::string tmp = file + ".tmp";
+    // Written aside, then linked into place: link() never replaces a file, so nodes starting together
+    // on a shared directory all end up reading the one key that won.
+    std::string tmp = file + "." + crypto::hex_encode(random_bytes(8)) + ".tmp";
     {
       std::ofstream out(tmp, std::ios::trunc);
       if (!out) return fail(key_error("cannot create the server secret key file " + file));
       ::chmod(tmp.c_str(), 0600);
-      out << encode_key(created) << "\n";
+      out << encode_key(random_bytes(kKeyBytes)) << "\n";
       if (!out.flush()) return fail(key_error("cannot write the server secret key file " + file));
     }
-    std::error_code ec;
-    std::filesystem::rename(tmp, file, ec);
-    if (ec) return fail(key_error("cannot create the server secret key file " + file + ": " + ec.message()));
+    int linked = ::link(tmp.c_str(), file.c_str());
+    int link_errno = errno;
+    ::unlink(tmp.c_str());
+    if (linked != 0 && link_errno != EEXIST)
+      return fail(key_error("cannot create the server secret key file " + file + ": " + std::strerror(link_errno)));
   }
   std::ifstream in(file);
   std::stringstream text;

@@ -11,7 +11,7 @@ std::optional<int64_t> seconds(const boost::json::object& claims, std::string_vi
   if (!v) return std::nullopt;
   if (v->is_int64()) return v->as_int64();
   if (v->is_uint64() && v->as_uint64() < (1ull << 62)) return static_cast<int64_t>(v->as_uint64());
-  if (v->is_double()) return static_cast<int64_t>(v->as_double());
+  if (v->is_double() && v->as_double() > -1e18 && v->as_double() < 1e18) return static_cast<int64_t>(v->as_double());
   return INT64_MIN;  // present but not a number
 }
 
@@ -57,10 +57,11 @@ Status check_id_token(const boost::json::object& claims, const IdTokenExpectatio
 
   auto exp = seconds(claims, "exp");
   if (!exp || *exp == INT64_MIN) return fail(invalid_external_token("exp missing"));
-  if (*exp + x.leeway <= x.now) return fail(invalid_external_token("expired"));
-  if (auto nbf = seconds(claims, "nbf"); nbf && (*nbf == INT64_MIN || *nbf - x.leeway > x.now))
+  // Compared against now +- leeway: the token's numbers may be anywhere in int64 and must not overflow.
+  if (*exp <= x.now - x.leeway) return fail(invalid_external_token("expired"));
+  if (auto nbf = seconds(claims, "nbf"); nbf && (*nbf == INT64_MIN || *nbf > x.now + x.leeway))
     return fail(invalid_external_token("not valid yet (nbf)"));
-  if (auto iat = seconds(claims, "iat"); iat && (*iat == INT64_MIN || *iat - x.leeway > x.now))
+  if (auto iat = seconds(claims, "iat"); iat && (*iat == INT64_MIN || *iat > x.now + x.leeway))
     return fail(invalid_external_token("issued in the future (iat)"));
   if (x.nonce && text(claims, "nonce") != *x.nonce) return fail(invalid_external_token("nonce does not match"));
   return {};

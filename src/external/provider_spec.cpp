@@ -148,7 +148,7 @@ bool applies(ProviderKind kind, std::string_view field) {
 
 }  // namespace
 
-Result<ProviderSpec> parse_provider_spec(const boost::json::object& fields, const SpecRules& rules) {
+Result<ProviderSpec> parse_provider_spec(const boost::json::object& fields, const SpecRules& rules, bool has_sealed_secret) {
   Reader in(fields);
   ProviderSpec spec;
   Provider& p = spec.provider;
@@ -185,7 +185,8 @@ Result<ProviderSpec> parse_provider_spec(const boost::json::object& fields, cons
   if (rules.from_config && spec.client_secret)
     errors.push_back({"client_secret", "secret_in_file", "is a secret: use client_secret_env or client_secret_file"});
 
-  if (!in.has("name")) errors.push_back({"name", "required", "is required"});
+  auto absent = [&](const char* field) { return !fields.contains(field) || fields.at(field).is_null(); };
+  if (absent("name")) errors.push_back({"name", "required", "is required"});
   else if (name && !valid_name(*name))
     errors.push_back({"name", "format", "must be 1 to 64 of a-z, 0-9, '-' and '_', starting with a letter or digit"});
   if (name) p.name = *name;
@@ -237,7 +238,7 @@ Result<ProviderSpec> parse_provider_spec(const boost::json::object& fields, cons
   }
 
   auto require = [&](const char* field, const std::optional<std::string>& value) {
-    if (!value && !fields.contains(field)) errors.push_back({field, "required", "is required for kind " + std::string(kind_name(p.kind))});
+    if (!value && absent(field)) errors.push_back({field, "required", "is required for kind " + std::string(kind_name(p.kind))});
   };
   switch (p.kind) {
     case ProviderKind::oidc:
@@ -253,7 +254,7 @@ Result<ProviderSpec> parse_provider_spec(const boost::json::object& fields, cons
       if (!s.authorization_endpoint) s.authorization_endpoint = std::string(kGithubAuthorize);
       if (!s.token_endpoint) s.token_endpoint = std::string(kGithubToken);
       if (!s.api_url) s.api_url = std::string(kGithubApi);
-      check_url("authorization_endpoint", s.authorization_endpoint, {.allow_private = true}, errors);
+      check_url("authorization_endpoint", s.authorization_endpoint, rules, errors);
       check_url("token_endpoint", s.token_endpoint, rules, errors);
       check_url("api_url", s.api_url, rules, errors);
       if (!scopes) scopes = std::vector<std::string>{"read:user", "user:email"};
@@ -287,6 +288,8 @@ Result<ProviderSpec> parse_provider_spec(const boost::json::object& fields, cons
   int secret_sources = spec.client_secret.has_value() + p.client_secret_env.has_value() + p.client_secret_file.has_value();
   if (secret_sources > 1)
     errors.push_back({"client_secret", "conflict", "give one of client_secret, client_secret_env or client_secret_file"});
+  if (secret_sources == 0 && !has_sealed_secret && uses_redirect_flow(p.kind))
+    errors.push_back({"client_secret", "required", "give client_secret or client_secret_env (the token endpoint authenticates Tessera)"});
   if (!errors.empty()) return fail(Error::validation(std::move(errors)));
   return spec;
 }
@@ -304,7 +307,8 @@ Result<ProviderSpec> patch_provider_spec(const Provider& current, const boost::j
     auto* v = patch.if_contains(field);
     if (!v) continue;
     auto* before = merged.if_contains(field);
-    if (!before || *before != *v) errors.push_back({field, "immutable", "cannot change; create a new provider instead"});
+    bool same = before ? *before == *v : v->is_null();
+    if (!same) errors.push_back({field, "immutable", "cannot change; create a new provider instead"});
   }
   if (!errors.empty()) return fail(Error::validation(std::move(errors)));
   bool clear_secret = false;
@@ -317,7 +321,7 @@ Result<ProviderSpec> patch_provider_spec(const Provider& current, const boost::j
     if (v.is_null()) merged.erase(k);
     else merged[k] = v;
   }
-  auto spec = parse_provider_spec(merged, rules);
+  auto spec = parse_provider_spec(merged, rules, current.sealed_secret && !clear_secret);
   if (!spec) return spec;
   Provider& p = spec->provider;
   if (!clear_secret && !spec->client_secret && !p.client_secret_env) p.sealed_secret = current.sealed_secret;

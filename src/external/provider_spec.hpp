@@ -25,7 +25,9 @@ struct ProviderSpec {
 
 // A whole provider from `fields`: 400 unknown_field for a field nobody knows, else one 422 naming every
 // offending field.
-Result<ProviderSpec> parse_provider_spec(const boost::json::object& fields, const SpecRules& rules);
+// `has_sealed_secret`: a stored secret counts as given (a patch re-checks the whole provider).
+Result<ProviderSpec> parse_provider_spec(const boost::json::object& fields, const SpecRules& rules,
+                                         bool has_sealed_secret = false);
 
 // `current` changed by a merge-patch: null removes an optional field; name, kind, preset, issuer and
 // tenant cannot change (422 immutable).

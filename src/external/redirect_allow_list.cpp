@@ -25,6 +25,13 @@ std::string effective_port(const boost::urls::url_view& u) {
   return "";
 }
 
+// "https://a" and "https://a/" name one resource.
+std::string path_of(const boost::urls::url_view& u) {
+  std::string path(u.encoded_path());
+  if (path.empty() && u.has_authority()) path = "/";
+  return path;
+}
+
 bool has_dot_segment(const boost::urls::url_view& u) {
   for (auto segment : u.segments())
     if (segment == "." || segment == "..") return true;
@@ -52,14 +59,14 @@ std::optional<std::string> allow_list_entry_problem(std::string_view entry) {
 bool redirect_allowed(const std::vector<std::string>& allow_list, std::string_view redirect_to) {
   auto target = parse(redirect_to);
   if (!target || has_dot_segment(*target)) return false;
-  std::string target_path(target->encoded_path());
+  std::string target_path = path_of(*target);
   for (const auto& text : allow_list) {
     auto entry = parse(text);
     if (!entry) continue;
     if (lower(entry->scheme()) != lower(target->scheme()) || entry->has_authority() != target->has_authority() ||
         lower(entry->encoded_host()) != lower(target->encoded_host()) || effective_port(*entry) != effective_port(*target))
       continue;
-    std::string_view path = entry->encoded_path();
+    std::string path = path_of(*entry);
     if (target_path == path || (path.ends_with('/') && target_path.starts_with(path))) return true;
   }
   return false;
