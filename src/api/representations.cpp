@@ -3,6 +3,7 @@
 #include "api/caller.hpp"
 #include "crypto/token.hpp"
 #include "events/mail_templates.hpp"
+#include "external/provider_spec.hpp"
 
 #include <boost/json/value_from.hpp>
 
@@ -154,8 +155,15 @@ boost::json::object provider_json(const external::Provider& p) {
     out["has_client_secret"] = p.has_client_secret();
     out["client_secret_env"] = optional_string(p.client_secret_env);
   }
-  for (auto& [k, v] : external::settings_json(p.settings))
-    if (k != "response_mode") out[k] = v;
+  // Every field of the kind, null when unset, so clients see the whole shape.
+  auto settings = external::settings_json(p.settings);
+  for (std::string_view field : {"issuer", "tenant", "client_id", "scopes", "redirect_uri", "authorization_endpoint",
+                                 "token_endpoint", "api_url", "jwks_uri", "audience", "url", "mapping"}) {
+    if (field == "tenant" && p.preset != "microsoft") continue;
+    if (!external::field_applies(p.kind, field)) continue;
+    auto* v = settings.if_contains(field);
+    out[field] = v ? *v : boost::json::value(nullptr);
+  }
   out["created_at"] = format_rfc3339(p.created_at);
   out["updated_at"] = format_rfc3339(p.updated_at);
   return out;

@@ -129,8 +129,9 @@ void replace_all(std::string& s, std::string_view from, std::string_view to) {
   for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) s.replace(at, from.size(), to);
 }
 
-// The fields each kind takes; any other is refused with not_for_kind.
-bool applies(ProviderKind kind, std::string_view field) {
+}  // namespace
+
+bool field_applies(ProviderKind kind, std::string_view field) {
   static const std::set<std::string_view> oidc = {"issuer", "tenant", "client_id", "client_secret", "client_secret_env",
                                                   "client_secret_file", "scopes", "redirect_uri"};
   static const std::set<std::string_view> github = {"client_id", "client_secret", "client_secret_env", "client_secret_file",
@@ -145,8 +146,6 @@ bool applies(ProviderKind kind, std::string_view field) {
   }
   return false;
 }
-
-}  // namespace
 
 Result<ProviderSpec> parse_provider_spec(const boost::json::object& fields, const SpecRules& rules, bool has_sealed_secret) {
   Reader in(fields);
@@ -207,7 +206,7 @@ Result<ProviderSpec> parse_provider_spec(const boost::json::object& fields, cons
 
   for (auto field : {"issuer", "tenant", "client_id", "client_secret", "client_secret_env", "client_secret_file", "scopes",
                      "redirect_uri", "authorization_endpoint", "token_endpoint", "api_url", "jwks_uri", "audience", "url", "mapping"})
-    if (fields.contains(field) && !fields.at(field).is_null() && !applies(p.kind, field))
+    if (fields.contains(field) && !fields.at(field).is_null() && !field_applies(p.kind, field))
       errors.push_back({field, "not_for_kind", "does not apply to a provider of kind " + std::string(kind_name(p.kind))});
   if (s.tenant && (!chosen || chosen->name != "microsoft"))
     errors.push_back({"tenant", "not_for_kind", "applies to the microsoft preset only"});

@@ -23,6 +23,9 @@ struct ProviderSpec {
   bool clear_secret = false;                 // a patch set client_secret to null
 };
 
+// Whether a field of the API applies to providers of `kind` (others are refused with not_for_kind).
+bool field_applies(ProviderKind kind, std::string_view field);
+
 // A whole provider from `fields`: 400 unknown_field for a field nobody knows, else one 422 naming every
 // offending field.
 // `has_sealed_secret`: a stored secret counts as given (a patch re-checks the whole provider).

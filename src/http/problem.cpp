@@ -26,6 +26,8 @@ Response problem_response(const Error& e, std::string_view request_id) {
   if (e.status >= 500) {
     body["request_id"] = request_id;
     if (!e.internal.empty()) log::error("request failed", {{"request_id", request_id}, {"code", e.code}, {"internal", e.internal}});
+  } else if (!e.internal.empty() && e.status != 405) {  // the precise reason of a refusal (an ID token's failed check)
+    log::info("request refused", {{"request_id", request_id}, {"code", e.code}, {"internal", e.internal}});
   }
   Response res = text_response(static_cast<beast_http::status>(e.status), boost::json::serialize(body),
                                "application/problem+json");

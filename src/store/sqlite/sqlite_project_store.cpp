@@ -37,7 +37,8 @@ std::string strings_json(const std::vector<std::string>& list) {
 
 std::vector<std::string> strings_from(const std::string& text) {
   std::vector<std::string> out;
-  for (auto& v : boost::json::parse(text).as_array()) out.emplace_back(v.as_string());
+  boost::json::value parsed = boost::json::parse(text);  // kept alive for the loop
+  for (auto& v : parsed.as_array()) out.emplace_back(v.as_string());
   return out;
 }
 }  // namespace
