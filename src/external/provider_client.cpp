@@ -69,10 +69,16 @@ Result<OidcMetadata> ProviderClient::metadata(const std::string& issuer) {
   auto jwks = string_member(*doc, "jwks_uri");
   if (!authorization || !token || !jwks)
     return fail(provider_unavailable("discovery " + url + ": authorization_endpoint, token_endpoint or jwks_uri missing"));
+  // The discovery document names where codes and keys come from: the same https rule as configured URLs.
+  for (const auto* endpoint : {&*authorization, &*token, &*jwks})
+    if (!http_.allow_private_networks() && !endpoint->starts_with("https://"))
+      return fail(provider_unavailable("discovery " + url + ": " + *endpoint + " is not https"));
   m.authorization_endpoint = *authorization;
   m.token_endpoint = *token;
   m.jwks_uri = *jwks;
   m.userinfo_endpoint = string_member(*doc, "userinfo_endpoint");
+  if (m.userinfo_endpoint && !http_.allow_private_networks() && !m.userinfo_endpoint->starts_with("https://"))
+    m.userinfo_endpoint.reset();
   if (auto* methods = doc->if_contains("token_endpoint_auth_methods_supported"); methods && methods->is_array()) {
     bool basic = false, post = false;
     for (auto& v : methods->as_array()) {
