@@ -108,7 +108,7 @@ HandlerResult callback(App& app, RequestContext& ctx) {
     return redirect(with_params(*flow.redirect_to, {{"error", e.code}, {"error_description", e.message}}));
   };
   if (auto denied = get("error")) {
-    Error e = Error::unauthorized("provider_denied", "The identity provider did not grant the sign-in.");
+    Error e = Error::make(401, "provider_denied", "The identity provider did not grant the sign-in.");
     e.internal = *denied + " " + get("error_description").value_or("");
     co_return failed(e);
   }

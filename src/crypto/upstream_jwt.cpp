@@ -114,7 +114,7 @@ std::string shown(std::string_view value) {
 }
 
 std::unexpected<Error> refused(std::string reason) {
-  Error e = Error::unauthorized("invalid_external_token", "The token could not be verified.");
+  Error e = Error::make(401, "invalid_external_token", "The token could not be verified.");
   e.internal = std::move(reason);
   return fail(std::move(e));
 }

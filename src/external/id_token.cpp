@@ -24,7 +24,7 @@ std::optional<std::string> text(const boost::json::object& claims, std::string_v
 }  // namespace
 
 Error invalid_external_token(std::string internal) {
-  Error e = Error::unauthorized("invalid_external_token", "The identity provider's token was not accepted.");
+  Error e = Error::make(401, "invalid_external_token", "The identity provider's token was not accepted.");
   e.internal = std::move(internal);
   return e;
 }

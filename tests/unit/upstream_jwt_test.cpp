@@ -458,10 +458,13 @@ TEST_F(UpstreamJwtTest, ParseRefusesWhatIsNotAKeySet) {
   EXPECT_EQ(refusal(*empty, token("ES256", p256().get(), "")), "no kid and no key for alg ES256");
 }
 
-TEST_F(UpstreamJwtTest, RefusalCarriesTheBearerChallenge) {
+// The token is the provider's, not a bearer credential of ours: a plain 401, without a Bearer challenge.
+TEST_F(UpstreamJwtTest, RefusalIsInvalidExternalToken) {
   auto claims = all_keys().verify("x.y.z");
   ASSERT_FALSE(claims.has_value());
-  EXPECT_EQ(claims.error().www_authenticate, "Bearer error=\"invalid_token\"");
+  EXPECT_EQ(claims.error().status, 401);
+  EXPECT_EQ(claims.error().code, "invalid_external_token");
+  EXPECT_EQ(claims.error().www_authenticate, "");
 }
 
 TEST_F(UpstreamJwtTest, JwsKidReadsTheHeaderWithoutVerifying) {
