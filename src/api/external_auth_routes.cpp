@@ -135,8 +135,15 @@ HandlerResult exchange(App& app, RequestContext& ctx) {
   auto verifier = f.string("code_verifier");
   f.require("code", code.has_value());
   if (auto ok = f.finish(); !ok) co_return fail(ok.error());
-  CO_TRY(project, resolve_project(app, ctx, body));
-  CO_TRY(signed_in, app.external_login().redeem_code(*project, *code, verifier));
+  // The code knows its project; one named by the request must be the same.
+  std::optional<std::string> named;
+  if (body.contains("project") || !ctx.header("X-Tessera-Project").empty()) {
+    CO_TRY(project, resolve_project(app, ctx, body));
+    named = project->id;
+  }
+  CO_TRY(signed_in, app.external_login().redeem_code(named, *code, verifier));
+  auto project = app.projects().find(signed_in.user.project_id);
+  if (!project) co_return fail(Error::bad_request("invalid_code", "The code's project no longer exists."));
   co_return session_response(app, ctx, *project, signed_in);
 }
 

@@ -110,15 +110,15 @@ std::string ExternalLogin::issue_code(const SignedIn& signed_in, const std::stri
   return code;
 }
 
-Result<SignedIn> ExternalLogin::redeem_code(const projects::Project& project, const std::string& code,
+Result<SignedIn> ExternalLogin::redeem_code(const std::optional<std::string>& project_id, const std::string& code,
                                             const std::optional<std::string>& code_verifier) {
   if (!crypto::token_well_formed(code, crypto::kLoginCodePrefix)) return fail(invalid_code());
   auto row = store_.write([&](store::Repositories& r) { return r.flows.consume_code(crypto::token_hash(code)); });
-  if (!row || row->project_id != project.id || row->expires_at <= clock_.now()) return fail(invalid_code());
+  if (!row || (project_id && row->project_id != *project_id) || row->expires_at <= clock_.now()) return fail(invalid_code());
   if (row->code_challenge &&
       (!code_verifier || !crypto::constant_time_equal(crypto::pkce_s256(*code_verifier), *row->code_challenge)))
     return fail(invalid_code());
-  auto user = users_.get(project.id, row->user_id);
+  auto user = users_.get(row->project_id, row->user_id);
   if (!user) return fail(invalid_code());
   if (!user->active) return fail(user_inactive());
   return SignedIn{*user, row->user_created, row->provider};

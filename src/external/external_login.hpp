@@ -47,8 +47,9 @@ class ExternalLogin {
 
   // A tso_ code for `signed_in` (single use, stored hashed), bound to the application's PKCE challenge.
   std::string issue_code(const SignedIn& signed_in, const std::string& provider, const std::optional<std::string>& code_challenge);
-  // 400 invalid_code when unknown, used, expired, of another project, or the verifier does not match.
-  Result<SignedIn> redeem_code(const projects::Project& project, const std::string& code,
+  // 400 invalid_code when unknown, used, expired, of another project than `project_id` (when given), or
+  // the verifier does not match. The code itself says its project.
+  Result<SignedIn> redeem_code(const std::optional<std::string>& project_id, const std::string& code,
                                const std::optional<std::string>& code_verifier);
 
  private:
