@@ -99,9 +99,10 @@ App::App(Config config, std::unique_ptr<store::Store> store, const Clock& clock)
   metrics_->gauge("tessera_sessions_active", "Sessions neither expired nor revoked.",
                   [this] { return static_cast<double>(sessions_.count_active()); });
 
-  dispatcher_.on_task(std::string(identity::kPasswordResetTask), [this](const std::string& project_id, const boost::json::object& input) {
-    email_tokens_.issue_password_reset(project_id, input);
-  });
+  dispatcher_.on_task(std::string(identity::kPasswordResetTask),
+                      [this](store::Repositories& r, const std::string& project_id, const boost::json::object& input) {
+                        email_tokens_.issue_password_reset(r, project_id, input);
+                      });
   store_->on_outbox_commit([this] { dispatcher_.wake(); });
   users_.on_deleted([this](const std::string& id) { avatars_.remove(id); });  // best effort: the row is gone
 }

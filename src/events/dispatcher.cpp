@@ -90,10 +90,8 @@ void Dispatcher::run() {
     try {
       Timestamp now = clock_.now();
       due = store_.write([&](store::Repositories& r) { return r.outbox.claim(now, now + lease, kClaimBatch); });
-      for (const Delivery& d : due) {
-        DeliveryOutcome result = deliver(d);
-        store_.write([&](store::Repositories& r) { r.outbox.record(result); });
-      }
+      for (const Delivery& d : due)
+        if (auto result = deliver(d)) store_.write([&](store::Repositories& r) { r.outbox.record(*result); });
       if (due.empty()) next = store_.read([](store::Repositories& r) { return r.outbox.next_due(); });
     } catch (const std::exception& e) {
       log::error("event delivery failed", {{"internal", e.what()}});
@@ -116,7 +114,7 @@ DeliveryOutcome Dispatcher::outcome(const Delivery& d, DeliveryStatus status) co
   return o;
 }
 
-DeliveryOutcome Dispatcher::deliver(const Delivery& d) {
+std::optional<DeliveryOutcome> Dispatcher::deliver(const Delivery& d) {
   try {
     switch (d.channel) {
       case Channel::webhook: return deliver_webhook(d);
@@ -217,12 +215,14 @@ std::optional<std::string> Dispatcher::write_mail_file(const std::string& id, co
   return std::nullopt;
 }
 
-DeliveryOutcome Dispatcher::run_task(const Delivery& d) {
+std::optional<DeliveryOutcome> Dispatcher::run_task(const Delivery& d) {
   auto it = tasks_.find(d.event_type);
   if (it == tasks_.end()) return retry_or_fail(d, std::nullopt, "no handler for task " + d.event_type);
-  it->second(d.project_id, boost::json::parse(d.payload).as_object());
-  DeliveryOutcome o = outcome(d, DeliveryStatus::delivered);
-  return o;
+  store_.write([&](store::Repositories& r) {
+    it->second(r, d.project_id, boost::json::parse(d.payload).as_object());
+    r.outbox.record(outcome(d, DeliveryStatus::delivered));
+  });
+  return std::nullopt;
 }
 
 }  // namespace tessera::events

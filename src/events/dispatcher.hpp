@@ -21,15 +21,16 @@
 
 namespace tessera::store {
 class Store;
+struct Repositories;
 }
 
 namespace tessera::events {
 
 class Dispatcher {
  public:
-  // A task runs once per attempt; it throws to be retried. Its own writes (and the outbox rows they
-  // add) commit in its own transaction.
-  using Task = std::function<void(const std::string& project_id, const boost::json::object& input)>;
+  // A task runs once per attempt; it throws to be retried. Its writes (and the outbox rows they add)
+  // commit in the transaction that marks it done, so a crash can never make a finished task run again.
+  using Task = std::function<void(store::Repositories& r, const std::string& project_id, const boost::json::object& input)>;
 
   Dispatcher(store::Store& store, const Clock& clock, const Config& config, projects::ProjectService& projects);
   ~Dispatcher();
@@ -46,10 +47,11 @@ class Dispatcher {
  private:
   void run();
   DeliveryOutcome outcome(const Delivery& d, DeliveryStatus status) const;
-  DeliveryOutcome deliver(const Delivery& d);
+  // The outcome to record, or nullopt when the delivery recorded it itself (a task that ran).
+  std::optional<DeliveryOutcome> deliver(const Delivery& d);
   DeliveryOutcome deliver_webhook(const Delivery& d);
   DeliveryOutcome deliver_mail(const Delivery& d);
-  DeliveryOutcome run_task(const Delivery& d);
+  std::optional<DeliveryOutcome> run_task(const Delivery& d);
   // A failed attempt: retried after the backoff, or failed for good after max_attempts.
   DeliveryOutcome retry_or_fail(const Delivery& d, std::optional<int> response_status, std::string error);
   std::optional<std::string> write_mail_file(const std::string& id, const std::string& message) const;

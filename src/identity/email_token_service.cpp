@@ -64,14 +64,13 @@ Status EmailTokenService::request_password_reset(const projects::Project& projec
   return {};
 }
 
-void EmailTokenService::issue_password_reset(const std::string& project_id, const boost::json::object& input) {
+void EmailTokenService::issue_password_reset(store::Repositories& r, const std::string& project_id,
+                                             const boost::json::object& input) {
   auto project = projects_.find(project_id);
   if (!project) return;  // the project is gone: nothing to send
   std::string key = identifier_key(IdentifierKind::email, input.at("email").as_string());
-  store_.write([&](store::Repositories& r) {
-    auto user = r.users.find_by_identifier(project_id, IdentifierKind::email, key);
-    if (user && user->active) issue(r, *project, *user, TokenPurpose::password_reset);
-  });
+  auto user = r.users.find_by_identifier(project_id, IdentifierKind::email, key);
+  if (user && user->active) issue(r, *project, *user, TokenPurpose::password_reset);
 }
 
 void EmailTokenService::issue(store::Repositories& r, const projects::Project& project, const User& user,

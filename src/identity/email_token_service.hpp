@@ -40,7 +40,7 @@ class EmailTokenService {
   // 429 rate_limited beyond the limits; otherwise queued, whether or not the email is registered.
   Status request_password_reset(const projects::Project& project, const std::string& email, const std::string& client_ip);
   // The task behind a request (runs on a delivery thread).
-  void issue_password_reset(const std::string& project_id, const boost::json::object& input);
+  void issue_password_reset(store::Repositories& r, const std::string& project_id, const boost::json::object& input);
   // Sets the password and ends every session of the user. 422 on `token` when unknown, used or expired.
   Status confirm_password_reset(const std::string& token, const std::string& new_password);  // hashes
 

@@ -28,7 +28,7 @@ import http from 'node:http';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import * as jose from 'jose';
 
-import { freePort, probePort } from './ports.mjs';
+import { closeTracked, freePort, listenTracked } from './ports.mjs';
 import { sleep } from './server.mjs';
 
 const b64url = (buf) => Buffer.from(buf).toString('base64url');
@@ -70,17 +70,7 @@ export class LoopbackService {
     if (this.port === undefined || this.port === null) this.port = await freePort(this.host);
     const server = http.createServer((req, res) => this.#dispatch(req, res));
     server.keepAliveTimeout = 5000;
-    server.on('connection', (socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-    });
-    await new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, this.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listenTracked(server, this.port, this.host, this.sockets);
     this.server = server;
     return this;
   }
@@ -96,12 +86,7 @@ export class LoopbackService {
       d.resolve();
     }
     this.delays.clear();
-    const closed = new Promise((resolve) => server.close(resolve));
-    server.closeAllConnections?.();
-    for (const s of this.sockets) s.destroy();
-    await closed;
-    const deadline = Date.now() + 3000;
-    while ((await probePort(this.port, this.host)) === 'accepted' && Date.now() < deadline) await sleep(25);
+    await closeTracked(server, this.sockets, this.port, this.host);
   }
 
   async restart() {

@@ -30,7 +30,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, decodeJwt } from 'jose';
 import Provider from 'oidc-provider';
 
-import { freePort } from './ports.mjs';
+import { freePort, listenTracked } from './ports.mjs';
 import { Browser } from './browser.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -356,17 +356,7 @@ export class OidcTestProvider {
         providerCallback(req, res);
       }
     });
-    server.on('connection', (socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-    });
-    await new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, this.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listenTracked(server, this.port, this.host, this.sockets);
     this.server = server;
     return this;
   }

@@ -32,3 +32,28 @@ export function probePort(port, host = '127.0.0.1', timeoutMs = 1000) {
     socket.on('error', (e) => resolve(e.code === 'ECONNREFUSED' ? 'refused' : e.code || e.message));
   });
 }
+
+// Listens on host:port and keeps every connection in `sockets`, so that closeTracked can drop them all.
+export async function listenTracked(server, port, host, sockets) {
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+// Closes `server` and every connection in `sockets`, then waits (at most 3 s) until the port refuses.
+export async function closeTracked(server, sockets, port, host) {
+  const closed = new Promise((resolve) => server.close(() => resolve()));
+  server.closeAllConnections?.();
+  for (const s of sockets) s.destroy();
+  await closed;
+  const deadline = Date.now() + 3000;
+  while ((await probePort(port, host)) === 'accepted' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+}

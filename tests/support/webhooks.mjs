@@ -18,7 +18,7 @@
 import http from 'node:http';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-import { freePort, probePort } from './ports.mjs';
+import { closeTracked, freePort, listenTracked } from './ports.mjs';
 import { sleep } from './server.mjs';
 
 // Parses "t=123,v1=abc,v1=def" -> { t: '123', v1: ['abc', 'def'] } (null when malformed).
@@ -131,17 +131,7 @@ export class WebhookReceiver {
     if (this.server) throw new Error('the receiver is already running');
     const server = http.createServer((req, res) => this.handle(req, res));
     server.keepAliveTimeout = 5000;
-    server.on('connection', (socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-    });
-    await new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, this.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listenTracked(server, this.port, this.host, this.sockets);
     this.server = server;
     return this;
   }
@@ -155,12 +145,7 @@ export class WebhookReceiver {
       d.resolve();
     }
     this.delays.clear();
-    const closed = new Promise((resolve) => server.close(resolve));
-    server.closeAllConnections?.();
-    for (const s of this.sockets) s.destroy();
-    await closed;
-    const deadline = Date.now() + 3000;
-    while ((await probePort(this.port, this.host)) === 'accepted' && Date.now() < deadline) await sleep(25);
+    await closeTracked(server, this.sockets, this.port, this.host);
   }
 
   async close() {
