@@ -50,7 +50,7 @@ App::App(Config config, std::unique_ptr<store::Store> store, const Clock& clock)
       roles_(*store_, clock_, config_.session.cache_size),
       api_keys_(*store_, clock_, config_.session.cache_size),
       personal_tokens_(*store_, clock_, config_.token.personal_token_max_ttl, config_.session.cache_size),
-      key_ring_(*store_, clock_, config_.token.access_ttl),
+      key_ring_(*store_, clock_, std::max(config_.token.access_ttl, config_.licenses.activation_token_ttl)),
       tokens_(*store_, clock_, config_.token, token_issuer(config_), key_ring_, config_.session.cache_size),
       avatars_(config_.store.data_dir),
       email_tokens_(*store_, clock_, hasher_, config_, projects_, users_, sessions_),
@@ -65,6 +65,7 @@ App::App(Config config, std::unique_ptr<store::Store> store, const Clock& clock)
                    {config_.external.flow_ttl, config_.external.clock_skew, config_.server.public_url}),
       external_tokens_(provider_client_, providers_, clock_, config_.external.clock_skew),
       external_login_(*store_, clock_, users_, kLoginCodeTtl, config_.session.cache_size),
+      licenses_(*store_, clock_, server_key_, key_ring_, token_issuer(config_), config_.licenses.activation_token_ttl),
       dispatcher_(*store_, clock_, config_, projects_) {
   sessions_.set_project_lookup([this](const std::string& id) { return projects_.find(id); });
   sessions_.on_user_touched([this](const std::string& id) { users_.forget(id); });
@@ -83,6 +84,7 @@ App::App(Config config, std::unique_ptr<store::Store> store, const Clock& clock)
   register_rpc_routes(router_, *this);
   register_provider_routes(router_, *this);
   register_external_auth_routes(router_, *this);
+  register_license_routes(router_, *this);
 
   std::vector<std::string> names;
   for (auto& r : router_.routes()) names.push_back(std::string(boost::beast::http::to_string(r.method)) + " " + r.pattern);

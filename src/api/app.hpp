@@ -27,6 +27,7 @@
 #include "identity/email_token_service.hpp"
 #include "identity/user_admin.hpp"
 #include "identity/user_service.hpp"
+#include "licenses/license_service.hpp"
 #include "projects/project_service.hpp"
 #include "session/api_key_service.hpp"
 #include "session/key_ring.hpp"
@@ -64,6 +65,7 @@ class App {
   external::OAuthFlows& oauth_flows() { return oauth_flows_; }
   external::ExternalTokens& external_tokens() { return external_tokens_; }
   external::ExternalLogin& external_login() { return external_login_; }
+  licenses::LicenseService& licenses() { return licenses_; }
 
   // The [providers.*] of the config file; throws (stopping the start-up) when one is invalid.
   void load_config_providers();
@@ -135,6 +137,7 @@ class App {
   external::OAuthFlows oauth_flows_;
   external::ExternalTokens external_tokens_;
   external::ExternalLogin external_login_;
+  licenses::LicenseService licenses_;
   events::Dispatcher dispatcher_;
   http::Router router_;
   std::unique_ptr<http::Metrics> metrics_;

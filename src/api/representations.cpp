@@ -4,6 +4,7 @@
 #include "crypto/token.hpp"
 #include "events/mail_templates.hpp"
 #include "external/provider_spec.hpp"
+#include "licenses/license_service.hpp"
 
 #include <boost/json/value_from.hpp>
 
@@ -171,6 +172,20 @@ boost::json::object provider_json(const external::Provider& p) {
 
 boost::json::object identity_json(const external::Identity& i) {
   return {{"provider", i.provider}, {"subject", i.subject}, {"email", optional_string(i.email)}, {"created_at", format_rfc3339(i.created_at)}};
+}
+
+boost::json::object license_json(const licenses::License& l) {
+  auto out = licenses::to_json(l);
+  out["key"] = l.key;
+  return out;
+}
+
+boost::json::object activation_json(const licenses::Activation& a) {
+  return {{"id", a.id},
+          {"fingerprint", a.fingerprint},
+          {"hostname", optional_string(a.hostname)},
+          {"created_at", format_rfc3339(a.created_at)},
+          {"last_activated_at", format_rfc3339(a.last_activated_at)}};
 }
 
 }  // namespace tessera::api

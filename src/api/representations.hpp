@@ -9,6 +9,7 @@
 #include "access/role.hpp"
 #include "events/event.hpp"
 #include "external/provider.hpp"
+#include "licenses/license.hpp"
 #include "session/credentials.hpp"
 #include "session/session_service.hpp"
 
@@ -36,5 +37,8 @@ boost::json::object project_json(const projects::Project& project);
 // The fields of its kind, never a secret: has_client_secret says whether one is set.
 boost::json::object provider_json(const external::Provider& provider);
 boost::json::object identity_json(const external::Identity& identity);
+// With its key: only for those who may see the license.
+boost::json::object license_json(const licenses::License& license);
+boost::json::object activation_json(const licenses::Activation& activation);
 
 }  // namespace tessera::api

@@ -172,6 +172,7 @@ const std::vector<Key>& keys() {
       duration_key("external", "jwks_cache_ttl", [](Config& c) -> auto& { return c.external.jwks_cache_ttl; }),
       duration_key("external", "jwks_refresh_interval", [](Config& c) -> auto& { return c.external.jwks_refresh_interval; }, Micros(0)),
       duration_key("external", "clock_skew", [](Config& c) -> auto& { return c.external.clock_skew; }, Micros(0)),
+      duration_key("licenses", "activation_token_ttl", [](Config& c) -> auto& { return c.licenses.activation_token_ttl; }),
       string_key("log", "level", [](Config& c) -> auto& { return c.log.level; }, {"debug", "info", "warn", "error"}),
       bool_key("log", "requests", [](Config& c) -> auto& { return c.log.requests; }),
   };

@@ -101,6 +101,10 @@ struct ExternalConfig {
   Micros clock_skew = std::chrono::seconds(60);
 };
 
+struct LicensesConfig {
+  Micros activation_token_ttl = std::chrono::hours(24 * 7);  // a program activates again before this
+};
+
 // A [providers.<name>] table of the file: its fields as JSON, validated like a POST /v1/providers body.
 struct ConfigProvider {
   std::string name;
@@ -122,6 +126,7 @@ struct Config {
   EventsConfig events;
   AccountConfig account;
   ExternalConfig external;
+  LicensesConfig licenses;
   std::vector<ConfigProvider> providers;
   LogConfig log;
 };

@@ -206,8 +206,11 @@ boost::json::object SigningKey::public_jwk() const {
           {"kid", state_->kid}, {"use", "sig"},   {"alg", "ES256"}};
 }
 
-std::string SigningKey::sign(const boost::json::object& claims) const {
-  std::string token = state_->header_dot + base64url_encode(boost::json::serialize(claims));
+std::string SigningKey::sign(const boost::json::object& claims, std::string_view typ) const {
+  std::string token = typ == "JWT" ? state_->header_dot
+                                   : base64url_encode(boost::json::serialize(boost::json::object{
+                                         {"alg", "ES256"}, {"typ", typ}, {"kid", state_->kid}})) + ".";
+  token += base64url_encode(boost::json::serialize(claims));
   MdCtxPtr ctx = copy_of(state_->prepared.get());
   unsigned char der[kMaxDerSignatureBytes];
   size_t der_len = sizeof der;

@@ -30,8 +30,9 @@ class SigningKey {
   std::string private_key_pem() const;  // PKCS#8
   // {"kty":"EC","crv":"P-256","x","y","kid","use":"sig","alg":"ES256"}: what the JWKS publishes.
   boost::json::object public_jwk() const;
-  // A compact JWS: base64url(header).base64url(claims).base64url(R||S), header {"alg":"ES256","typ":"JWT","kid"}.
-  std::string sign(const boost::json::object& claims) const;
+  // A compact JWS: base64url(header).base64url(claims).base64url(R||S), header {"alg":"ES256","typ","kid"}
+  // (typ "JWT" for access tokens; explicit types such as "license+jwt" keep token kinds apart, RFC 8725 3.11).
+  std::string sign(const boost::json::object& claims, std::string_view typ = "JWT") const;
 
   struct State;  // the key, its prepared signing context and encoded header (jwt.cpp)
 

@@ -9,6 +9,7 @@ const std::vector<std::string_view>& event_types() {
       "user.created",     "user.updated",     "user.deleted",
       "user.login",       "user.login_failed", "session.revoked",
       "password.reset_requested", "password.changed", "email.verification_requested",
+      "license.created",  "license.activated",
   };
   return all;
 }

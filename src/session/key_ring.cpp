@@ -14,8 +14,8 @@ StoredSigningKey new_key(const Clock& clock) {
 }
 }  // namespace
 
-KeyRing::KeyRing(store::Store& store, const Clock& clock, Micros access_ttl)
-    : store_(store), clock_(clock), access_ttl_(access_ttl) {
+KeyRing::KeyRing(store::Store& store, const Clock& clock, Micros longest_token_ttl)
+    : store_(store), clock_(clock), longest_token_ttl_(longest_token_ttl) {
   store_.write([&](store::Repositories& r) {
     auto keys = r.signing_keys.list();
     bool has_current = std::any_of(keys.begin(), keys.end(), [](auto& k) { return !k.retired_at; });
@@ -38,7 +38,7 @@ void KeyRing::reload() {
   std::lock_guard guard(reload_mutex_);
   Timestamp now = clock_.now();
   // A retired key is published as long as a token it signed may be valid (plus a margin for clock skew).
-  Timestamp publish_after = now - access_ttl_ - std::chrono::minutes(5);
+  Timestamp publish_after = now - longest_token_ttl_ - std::chrono::minutes(5);
   auto keys = store_.write([&](store::Repositories& r) {
     r.signing_keys.remove_retired_before(publish_after);
     return r.signing_keys.list();
@@ -65,7 +65,9 @@ std::shared_ptr<const KeyRing::State> KeyRing::state() const {
   return state_;
 }
 
-std::string KeyRing::sign(const boost::json::object& claims) const { return state()->current.sign(claims); }
+std::string KeyRing::sign(const boost::json::object& claims, std::string_view typ) const {
+  return state()->current.sign(claims, typ);
+}
 
 Result<boost::json::object> KeyRing::verify(std::string_view token) {
   auto claims = state()->verifier.verify(token);

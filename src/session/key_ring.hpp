@@ -23,10 +23,11 @@ namespace tessera::session {
 
 class KeyRing {
  public:
-  // Loads the keys, making the first one if there is none.
-  KeyRing(store::Store& store, const Clock& clock, Micros access_ttl);
+  // Loads the keys, making the first one if there is none. A retired key stays published for
+  // `longest_token_ttl` (the longest-lived token it may have signed) after its retirement.
+  KeyRing(store::Store& store, const Clock& clock, Micros longest_token_ttl);
 
-  std::string sign(const boost::json::object& claims) const;
+  std::string sign(const boost::json::object& claims, std::string_view typ = "JWT") const;
   // Signature only (see crypto::JwtVerifier::verify); an unknown kid triggers one reload.
   Result<boost::json::object> verify(std::string_view token);
   boost::json::object jwks() const;
@@ -45,7 +46,7 @@ class KeyRing {
 
   store::Store& store_;
   const Clock& clock_;
-  Micros access_ttl_;
+  Micros longest_token_ttl_;
   mutable std::shared_mutex mutex_;
   std::shared_ptr<const State> state_;
   std::mutex reload_mutex_;

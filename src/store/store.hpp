@@ -19,6 +19,7 @@
 #include "external/provider_store.hpp"
 #include "identity/one_time_token_store.hpp"
 #include "identity/user_store.hpp"
+#include "licenses/license_store.hpp"
 #include "projects/project_store.hpp"
 #include "session/credential_store.hpp"
 #include "session/session_store.hpp"
@@ -46,6 +47,7 @@ struct Repositories {
   external::ProviderStore& providers;
   external::IdentityStore& identities;
   external::FlowStore& flows;
+  licenses::LicenseStore& licenses;
 };
 
 namespace detail {

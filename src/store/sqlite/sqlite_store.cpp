@@ -7,6 +7,7 @@
 #include "store/sqlite/sqlite_credential_stores.hpp"
 #include "store/sqlite/sqlite_event_stores.hpp"
 #include "store/sqlite/sqlite_external_stores.hpp"
+#include "store/sqlite/sqlite_license_store.hpp"
 #include "store/sqlite/sqlite_project_store.hpp"
 #include "store/sqlite/sqlite_role_store.hpp"
 #include "store/sqlite/sqlite_session_store.hpp"
@@ -45,9 +46,10 @@ struct SqliteStore::Slot {
   SqliteProviderStore providers{conn};
   SqliteIdentityStore identities{conn};
   SqliteFlowStore flows{conn};
+  SqliteLicenseStore licenses{conn};
   Repositories repos{projects,       users,        sessions,       roles,           api_keys, personal_tokens,
                      refresh_tokens, signing_keys, revoked_tokens, one_time_tokens, webhooks, outbox,
-                     providers,      identities,   flows};
+                     providers,      identities,   flows,          licenses};
   Slot(const std::string& path, bool create, const std::string& sync) : conn(path, create, sync) {}
 };
 
