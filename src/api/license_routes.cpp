@@ -19,11 +19,12 @@ namespace {
 constexpr std::string_view kRead = "licenses:read";
 constexpr std::string_view kWrite = "licenses:write";
 
-Result<licenses::LicenseInput> read_license(const boost::json::object& body) {
+Result<licenses::LicenseInput> read_license(const boost::json::object& body, bool create) {
   JsonFields f(body);
   licenses::LicenseInput in;
   std::vector<FieldError> errors;
   in.product = f.string("product");
+  if (create) f.require("product", in.product.has_value());
   in.user_id = f.nullable_string("user_id");
   auto expires_at = f.nullable_string("expires_at");
   if (expires_at && *expires_at) {
@@ -39,6 +40,7 @@ Result<licenses::LicenseInput> read_license(const boost::json::object& body) {
   }
   in.suspended = read_boolean(f, "suspended", errors);
   in.metadata = f.object("metadata");
+  for (auto& e : licenses::check_license_input(in)) errors.push_back(std::move(e));
   if (auto ok = f.finish(std::move(errors)); !ok) return fail(ok.error());
   return in;
 }
@@ -46,7 +48,7 @@ Result<licenses::LicenseInput> read_license(const boost::json::object& body) {
 HandlerResult create_license(App& app, RequestContext& ctx) {
   CO_TRY(caller, authorize(app, ctx, kWrite));
   CO_TRY(body, parse_json_object(ctx.request));
-  CO_TRY(in, read_license(body));
+  CO_TRY(in, read_license(body, true));
   CO_TRY(license, app.licenses().create(caller.project->id, in));
   co_return http::json_response(beast_http::status::created, license_json(license));
 }
@@ -79,7 +81,7 @@ HandlerResult get_license(App& app, RequestContext& ctx) {
 HandlerResult patch_license(App& app, RequestContext& ctx) {
   CO_TRY(caller, authorize(app, ctx, kWrite));
   CO_TRY(body, parse_json_object(ctx.request));
-  CO_TRY(in, read_license(body));
+  CO_TRY(in, read_license(body, false));
   CO_TRY(license, app.licenses().update(caller.project->id, std::string(ctx.param("id")), in));
   co_return http::json_response(beast_http::status::ok, license_json(license));
 }

@@ -4,6 +4,7 @@
 
 #include "core/uuid.hpp"
 #include "events/outbox.hpp"
+#include "identity/identifiers.hpp"
 #include "licenses/license_key.hpp"
 #include "session/key_ring.hpp"
 #include "store/store.hpp"
@@ -23,32 +24,32 @@ boost::json::value optional_time(const std::optional<Timestamp>& t) {
   return t ? boost::json::value(format_rfc3339(*t)) : boost::json::value(nullptr);
 }
 
-// Applies `in` to `l`, collecting every rule broken; user_id must name a user of the project.
+// Applies `in` to `l`; user_id must name a user of the project.
 void apply(store::Repositories& r, License& l, const LicenseInput& in, std::vector<FieldError>& errors) {
-  if (in.product) {
-    l.product = *in.product;
-    if (l.product.empty() || l.product.size() > 128) errors.push_back({"product", "length", "must be 1 to 128 characters"});
-  }
+  if (in.product) l.product = *in.product;
   if (in.user_id) {
     l.user_id = *in.user_id;
     if (l.user_id && !r.users.find(l.project_id, *l.user_id))
       errors.push_back({"user_id", "not_found", "is not a user of this project"});
   }
   if (in.expires_at) l.expires_at = *in.expires_at;
-  if (in.max_activations) {
-    l.max_activations = *in.max_activations;
-    if (l.max_activations < 1 || l.max_activations > kMaxActivations)
-      errors.push_back({"max_activations", "range", "must be 1 to 100000"});
-  }
+  if (in.max_activations) l.max_activations = *in.max_activations;
   if (in.suspended) l.suspended = *in.suspended;
-  if (in.metadata) {
-    l.metadata = *in.metadata;
-    if (boost::json::serialize(l.metadata).size() > kMaxMetadataBytes)
-      errors.push_back({"metadata", "too_large", "must be at most 16 KiB of JSON"});
-  }
+  if (in.metadata) l.metadata = *in.metadata;
 }
 
 }  // namespace
+
+std::vector<FieldError> check_license_input(const LicenseInput& in) {
+  std::vector<FieldError> errors;
+  if (in.product && (in.product->empty() || identity::utf8_length(*in.product) > 128))
+    errors.push_back({"product", "length", "must be 1 to 128 characters"});
+  if (in.max_activations && (*in.max_activations < 1 || *in.max_activations > kMaxActivations))
+    errors.push_back({"max_activations", "range", "must be 1 to 100000"});
+  if (in.metadata && boost::json::serialize(*in.metadata).size() > kMaxMetadataBytes)
+    errors.push_back({"metadata", "too_large", "must be at most 16 KiB of JSON"});
+  return errors;
+}
 
 boost::json::object to_json(const License& l) {
   return {{"id", l.id},
@@ -86,7 +87,7 @@ Result<License> LicenseService::create(const std::string& project_id, const Lice
   l.key = make_license_key();
   std::string normalized = *normalize_license_key(l.key);
   return store_.write([&](store::Repositories& r) -> Result<License> {
-    std::vector<FieldError> errors;
+    std::vector<FieldError> errors = check_license_input(in);
     if (!in.product) errors.push_back({"product", "required", "is required"});
     apply(r, l, in, errors);
     if (!errors.empty()) return fail(Error::validation(std::move(errors)));
@@ -117,7 +118,7 @@ Result<License> LicenseService::update(const std::string& project_id, const std:
   auto updated = store_.write([&](store::Repositories& r) -> Result<StoredLicense> {
     auto found = r.licenses.find(project_id, id);
     if (!found) return fail(not_found());
-    std::vector<FieldError> errors;
+    std::vector<FieldError> errors = check_license_input(in);
     apply(r, found->license, in, errors);
     if (!errors.empty()) return fail(Error::validation(std::move(errors)));
     found->license.updated_at = clock_.now();

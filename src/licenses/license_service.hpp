@@ -75,6 +75,9 @@ class LicenseService {
   Micros token_ttl_;
 };
 
+// The rules a create or patch can be checked against without the store (every one broken, named).
+std::vector<FieldError> check_license_input(const LicenseInput& input);
+
 // The license as events carry it: never the key.
 boost::json::object to_json(const License& license);
 
