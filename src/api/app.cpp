@@ -66,6 +66,7 @@ App::App(Config config, std::unique_ptr<store::Store> store, const Clock& clock)
       external_tokens_(provider_client_, providers_, clock_, config_.external.clock_skew),
       external_login_(*store_, clock_, users_, kLoginCodeTtl, config_.session.cache_size),
       licenses_(*store_, clock_, server_key_, key_ring_, token_issuer(config_), config_.licenses.activation_token_ttl),
+      contexts_(*store_, clock_),
       dispatcher_(*store_, clock_, config_, projects_) {
   sessions_.set_project_lookup([this](const std::string& id) { return projects_.find(id); });
   sessions_.on_user_touched([this](const std::string& id) { users_.forget(id); });
@@ -85,6 +86,7 @@ App::App(Config config, std::unique_ptr<store::Store> store, const Clock& clock)
   register_provider_routes(router_, *this);
   register_external_auth_routes(router_, *this);
   register_license_routes(router_, *this);
+  register_context_routes(router_, *this);
 
   std::vector<std::string> names;
   for (auto& r : router_.routes()) names.push_back(std::string(boost::beast::http::to_string(r.method)) + " " + r.pattern);

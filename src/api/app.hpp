@@ -28,6 +28,7 @@
 #include "identity/user_admin.hpp"
 #include "identity/user_service.hpp"
 #include "licenses/license_service.hpp"
+#include "contexts/context_service.hpp"
 #include "projects/project_service.hpp"
 #include "session/api_key_service.hpp"
 #include "session/key_ring.hpp"
@@ -66,6 +67,7 @@ class App {
   external::ExternalTokens& external_tokens() { return external_tokens_; }
   external::ExternalLogin& external_login() { return external_login_; }
   licenses::LicenseService& licenses() { return licenses_; }
+  contexts::ContextService& contexts() { return contexts_; }
 
   // The [providers.*] of the config file; throws (stopping the start-up) when one is invalid.
   void load_config_providers();
@@ -138,6 +140,7 @@ class App {
   external::ExternalTokens external_tokens_;
   external::ExternalLogin external_login_;
   licenses::LicenseService licenses_;
+  contexts::ContextService contexts_;
   events::Dispatcher dispatcher_;
   http::Router router_;
   std::unique_ptr<http::Metrics> metrics_;

@@ -55,6 +55,14 @@ Result<projects::ProjectPtr> resolve_project(App& app, const http::RequestContex
 
 session::ClientInfo client_info(const http::RequestContext& ctx);
 
+// Who reads contexts: a credential with contexts:read (viewer empty: every context), or a user without
+// it (viewer: their id; they see only the contexts they belong to). REST and JSON-RPC share it.
+struct ContextReader {
+  std::string project_id;
+  std::optional<std::string> viewer;
+};
+Result<ContextReader> context_reader(App& app, const http::RequestContext& ctx);
+
 inline constexpr std::string_view kSessionCookie = "tessera_session";
 inline constexpr std::string_view kCsrfCookie = "tessera_csrf";
 

@@ -188,4 +188,22 @@ boost::json::object activation_json(const licenses::Activation& a) {
           {"last_activated_at", format_rfc3339(a.last_activated_at)}};
 }
 
+boost::json::object context_json(const contexts::Context& c) {
+  return {{"id", c.id},
+          {"project_id", c.project_id},
+          {"name", c.name},
+          {"description", c.description},
+          {"members", c.members},
+          {"created_at", format_rfc3339(c.created_at)},
+          {"updated_at", format_rfc3339(c.updated_at)}};
+}
+
+boost::json::object member_json(const contexts::Member& m) {
+  return {{"user_id", m.user_id},
+          {"public_key", m.public_key},
+          {"key_type", m.key_type},
+          {"added_at", format_rfc3339(m.added_at)},
+          {"updated_at", format_rfc3339(m.updated_at)}};
+}
+
 }  // namespace tessera::api

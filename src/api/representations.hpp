@@ -10,6 +10,7 @@
 #include "events/event.hpp"
 #include "external/provider.hpp"
 #include "licenses/license.hpp"
+#include "contexts/context.hpp"
 #include "session/credentials.hpp"
 #include "session/session_service.hpp"
 
@@ -40,5 +41,7 @@ boost::json::object identity_json(const external::Identity& identity);
 // With its key: only for those who may see the license.
 boost::json::object license_json(const licenses::License& license);
 boost::json::object activation_json(const licenses::Activation& activation);
+boost::json::object context_json(const contexts::Context& context);
+boost::json::object member_json(const contexts::Member& member);
 
 }  // namespace tessera::api

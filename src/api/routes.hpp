@@ -21,5 +21,6 @@ void register_rpc_routes(http::Router& router, App& app);
 void register_provider_routes(http::Router& router, App& app);
 void register_external_auth_routes(http::Router& router, App& app);
 void register_license_routes(http::Router& router, App& app);
+void register_context_routes(http::Router& router, App& app);
 
 }  // namespace tessera::api

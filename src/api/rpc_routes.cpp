@@ -11,7 +11,7 @@
 //                                                             method not a string, params not an object,
 //                                                             id not a string/number/null, unknown member,
 //                                                             empty or oversized batch; data.errors names it
-//   -32601 method not found  data.code "method_not_found"     (context/* is not built yet)
+//   -32601 method not found  data.code "method_not_found"
 //   -32602 invalid params    data.code "invalid_params"       unknown, mistyped or missing params, each
 //                                                             named in data.errors [{field, code, detail}]
 //   -32603 internal error    data.code "internal_error"       a 5xx; data.request_id; the cause is logged
@@ -20,7 +20,9 @@
 //                                                             data.missing_permission as in problem+json
 // Authentication failures are application errors too (data.code "unauthenticated", "invalid_token", ...).
 //
-// Methods (named params only): manager/auth, user/create, user/get, user/list, user/update, user/delete.
+// Methods (named params only): manager/auth, user/create, user/get, user/list, user/update, user/delete,
+// context/create, context/list, context/addUserToContext, context/removeUserFromContext, context/listUsers
+// (docs/contexts.md).
 // manager/auth answers expiries as absolute Unix times in milliseconds (accessTokenExpiry,
 // refreshTokenExpiry), as PrivMX Bridge does.
 #include <boost/json.hpp>
@@ -36,6 +38,7 @@
 #include "api/token_grants.hpp"
 #include "api/user_commands.hpp"
 #include "core/log.hpp"
+#include "crypto/random.hpp"
 #include "store/store.hpp"
 
 namespace tessera::api {
@@ -101,6 +104,7 @@ class Rpc {
     if (auto ok = (*caller_)->require(permission); !ok) return fail(ok.error());
     return **caller_;
   }
+  Result<ContextReader> context_reader() { return api::context_reader(app_, ctx_); }
 
  private:
   App& app_;
@@ -256,14 +260,114 @@ MethodResult user_delete(Rpc& rpc, const json::object& params) {
   co_return nullptr;  // REST answers 204 No Content
 }
 
+// limit (1-1000, default 50) and cursor (a nextCursor, or null/empty for the first page).
+Result<PageRequest> rpc_page(JsonFields& f, std::vector<FieldError>& errors) {
+  PageRequest page;
+  auto limit = f.any("limit");
+  auto cursor = f.nullable_string("cursor");
+  if (limit && (!limit->is_int64() || limit->get_int64() < 1 || limit->get_int64() > 1000))
+    errors.push_back({"limit", "range", "must be a whole number from 1 to 1000"});
+  else if (limit)
+    page.limit = static_cast<size_t>(limit->get_int64());
+  if (cursor && *cursor && !(*cursor)->empty()) {
+    std::string decoded;
+    if (!crypto::base64url_decode(**cursor, decoded) || decoded.empty())
+      errors.push_back({"cursor", "invalid", "is not a nextCursor this server returned"});
+    else
+      page.after = std::move(decoded);
+  }
+  return page;
+}
+
+json::value next_cursor(bool more, const std::string& last) { return more ? json::value(encode_cursor(last)) : json::value(nullptr); }
+
+MethodResult context_create(Rpc& rpc, const json::object& params) {
+  CO_TRY(caller, rpc.caller("contexts:write"));
+  JsonFields f(params);
+  auto name = f.string("name");
+  auto description = f.string("description").value_or("");
+  f.require("name", name.has_value());
+  if (auto ok = check_params(f); !ok) co_return fail(ok.error());
+  CO_TRY(context, rpc.app().contexts().create(caller.project->id, *name, description));
+  co_return json::object{{"contextId", context.id}};
+}
+
+MethodResult context_list(Rpc& rpc, const json::object& params) {
+  CO_TRY(reader, rpc.context_reader());
+  JsonFields f(params);
+  std::vector<FieldError> errors;
+  auto page = rpc_page(f, errors);
+  if (auto ok = check_params(f, std::move(errors)); !ok) co_return fail(ok.error());
+  auto rows = rpc.app().contexts().list(reader.project_id, reader.viewer, page->limit + 1, page->after);
+  bool more = rows.size() > page->limit;
+  if (more) rows.resize(page->limit);
+  json::array items;
+  for (auto& c : rows) items.push_back(context_json(c));
+  co_return json::object{{"contexts", std::move(items)}, {"nextCursor", next_cursor(more, rows.empty() ? "" : rows.back().id)}};
+}
+
+MethodResult context_add_user(Rpc& rpc, const json::object& params) {
+  CO_TRY(caller, rpc.caller("contexts:write"));
+  JsonFields f(params);
+  auto context_id = f.string("contextId");
+  auto user_id = f.string("userId");
+  auto public_key = f.string("userPubKey");
+  auto key_type = f.string("keyType").value_or("ed25519");
+  f.require("contextId", context_id.has_value());
+  f.require("userId", user_id.has_value());
+  f.require("userPubKey", public_key.has_value());
+  contexts::MemberKey key{public_key.value_or(""), key_type};
+  std::vector<FieldError> errors;
+  if (public_key) errors = contexts::check_member_key(key, "userPubKey", "keyType");
+  if (auto ok = check_params(f, std::move(errors)); !ok) co_return fail(ok.error());
+  CO_TRY(put, rpc.app().contexts().put_member(caller.project->id, *context_id, *user_id, key));
+  co_return json::object{};
+}
+
+MethodResult context_remove_user(Rpc& rpc, const json::object& params) {
+  CO_TRY(caller, rpc.caller("contexts:write"));
+  JsonFields f(params);
+  auto context_id = f.string("contextId");
+  auto user_id = f.string("userId");
+  f.require("contextId", context_id.has_value());
+  f.require("userId", user_id.has_value());
+  if (auto ok = check_params(f); !ok) co_return fail(ok.error());
+  if (auto ok = rpc.app().contexts().remove_member(caller.project->id, *context_id, *user_id); !ok) co_return fail(ok.error());
+  co_return json::object{};
+}
+
+MethodResult context_list_users(Rpc& rpc, const json::object& params) {
+  CO_TRY(reader, rpc.context_reader());
+  JsonFields f(params);
+  auto context_id = f.string("contextId");
+  f.require("contextId", context_id.has_value());
+  std::vector<FieldError> errors;
+  auto page = rpc_page(f, errors);
+  if (auto ok = check_params(f, std::move(errors)); !ok) co_return fail(ok.error());
+  CO_TRY(rows, rpc.app().contexts().members(reader.project_id, *context_id, reader.viewer, page->limit + 1, page->after));
+  bool more = rows.size() > page->limit;
+  if (more) rows.resize(page->limit);
+  json::array users;
+  for (auto& m : rows) users.push_back(json::object{{"userId", m.user_id}, {"pubKey", m.public_key}, {"keyType", m.key_type}});
+  co_return json::object{{"users", std::move(users)}, {"nextCursor", next_cursor(more, rows.empty() ? "" : rows.back().user_id)}};
+}
+
 struct Method {
   std::string_view name;
   MethodResult (*run)(Rpc&, const json::object&);
 };
-// context/* (API.md) answer -32601 until contexts are built.
 constexpr Method kMethods[] = {
-    {"manager/auth", manager_auth}, {"user/create", user_create}, {"user/get", user_get},
-    {"user/list", user_list},       {"user/update", user_update}, {"user/delete", user_delete},
+    {"manager/auth", manager_auth},
+    {"user/create", user_create},
+    {"user/get", user_get},
+    {"user/list", user_list},
+    {"user/update", user_update},
+    {"user/delete", user_delete},
+    {"context/create", context_create},
+    {"context/list", context_list},
+    {"context/addUserToContext", context_add_user},
+    {"context/removeUserFromContext", context_remove_user},
+    {"context/listUsers", context_list_users},
 };
 
 struct Call {

@@ -13,6 +13,7 @@
 
 #include "core/error.hpp"
 #include "access/role_store.hpp"
+#include "contexts/context_store.hpp"
 #include "events/event_store.hpp"
 #include "external/flow_store.hpp"
 #include "external/identity_store.hpp"
@@ -48,6 +49,7 @@ struct Repositories {
   external::IdentityStore& identities;
   external::FlowStore& flows;
   licenses::LicenseStore& licenses;
+  contexts::ContextStore& contexts;
 };
 
 namespace detail {

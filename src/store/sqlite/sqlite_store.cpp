@@ -4,6 +4,7 @@
 
 #include "core/log.hpp"
 #include "store/sqlite/sqlite_connection.hpp"
+#include "store/sqlite/sqlite_context_store.hpp"
 #include "store/sqlite/sqlite_credential_stores.hpp"
 #include "store/sqlite/sqlite_event_stores.hpp"
 #include "store/sqlite/sqlite_external_stores.hpp"
@@ -47,9 +48,10 @@ struct SqliteStore::Slot {
   SqliteIdentityStore identities{conn};
   SqliteFlowStore flows{conn};
   SqliteLicenseStore licenses{conn};
+  SqliteContextStore contexts{conn};
   Repositories repos{projects,       users,        sessions,       roles,           api_keys, personal_tokens,
                      refresh_tokens, signing_keys, revoked_tokens, one_time_tokens, webhooks, outbox,
-                     providers,      identities,   flows,          licenses};
+                     providers,      identities,   flows,          licenses,        contexts};
   Slot(const std::string& path, bool create, const std::string& sync) : conn(path, create, sync) {}
 };
 
