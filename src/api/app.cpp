@@ -67,6 +67,7 @@ App::App(Config config, std::unique_ptr<store::Store> store, const Clock& clock)
       external_login_(*store_, clock_, users_, kLoginCodeTtl, config_.session.cache_size),
       licenses_(*store_, clock_, server_key_, key_ring_, token_issuer(config_), config_.licenses.activation_token_ttl),
       contexts_(*store_, clock_),
+      key_login_(*store_, clock_, token_issuer(config_)),
       dispatcher_(*store_, clock_, config_, projects_) {
   sessions_.set_project_lookup([this](const std::string& id) { return projects_.find(id); });
   sessions_.on_user_touched([this](const std::string& id) { users_.forget(id); });
@@ -164,7 +165,10 @@ void App::run_janitor() {
         tokens_.sweep();
         dispatcher_.sweep();
         email_tokens_.remove_expired();
-        store_->write([this](store::Repositories& r) { r.flows.remove_expired(clock_.now()); });
+        store_->write([this](store::Repositories& r) {
+          r.flows.remove_expired(clock_.now());
+          r.contexts.remove_expired_challenges(clock_.now());
+        });
       }
     } catch (const std::exception& e) {
       log::error("janitor failed", {{"internal", e.what()}});

@@ -29,6 +29,7 @@
 #include "identity/user_service.hpp"
 #include "licenses/license_service.hpp"
 #include "contexts/context_service.hpp"
+#include "contexts/key_login.hpp"
 #include "projects/project_service.hpp"
 #include "session/api_key_service.hpp"
 #include "session/key_ring.hpp"
@@ -68,6 +69,7 @@ class App {
   external::ExternalLogin& external_login() { return external_login_; }
   licenses::LicenseService& licenses() { return licenses_; }
   contexts::ContextService& contexts() { return contexts_; }
+  contexts::KeyLogin& key_login() { return key_login_; }
 
   // The [providers.*] of the config file; throws (stopping the start-up) when one is invalid.
   void load_config_providers();
@@ -141,6 +143,7 @@ class App {
   external::ExternalLogin external_login_;
   licenses::LicenseService licenses_;
   contexts::ContextService contexts_;
+  contexts::KeyLogin key_login_;
   events::Dispatcher dispatcher_;
   http::Router router_;
   std::unique_ptr<http::Metrics> metrics_;

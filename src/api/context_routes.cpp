@@ -1,11 +1,14 @@
 // /v1/contexts: groups of users and their public keys (contexts:write / contexts:read, or a member for
-// reading its own contexts). docs/contexts.md.
+// reading its own contexts), and the key login with those keys (/v1/auth/key-challenge, /key-login).
+// docs/contexts.md.
 #include "api/app.hpp"
 #include "api/caller.hpp"
 #include "api/handler.hpp"
 #include "api/json_body.hpp"
 #include "api/representations.hpp"
 #include "api/routes.hpp"
+#include "crypto/random.hpp"
+#include "events/outbox.hpp"
 
 namespace tessera::api {
 
@@ -80,6 +83,49 @@ HandlerResult list_members(App& app, RequestContext& ctx) {
   co_return page_response(std::move(rows), page.limit, member_json, [](const contexts::Member& m) { return m.user_id; });
 }
 
+HandlerResult key_challenge(App& app, RequestContext& ctx) {
+  CO_TRY(body, parse_json_object(ctx.request));
+  JsonFields f(body);
+  f.allow("project");
+  contexts::ChallengeRequest in;
+  in.user_id = f.string("user_id");
+  in.email = f.string("email");
+  in.login = f.string("login");
+  in.context_id = f.string("context_id");
+  std::vector<FieldError> errors;
+  int given = in.user_id.has_value() + in.email.has_value() + in.login.has_value();
+  if (given != 1) errors.push_back({"user_id", given ? "ambiguous" : "required", "give exactly one of user_id, email or login"});
+  if (auto ok = f.finish(std::move(errors)); !ok) co_return fail(ok.error());
+  CO_TRY(project, resolve_project(app, ctx, body));
+  auto issued = app.key_login().challenge(*project, in);
+  co_return http::json_response(beast_http::status::ok, boost::json::object{{"challenge_id", issued.id},
+                                                                            {"nonce", issued.nonce},
+                                                                            {"message", crypto::base64url_encode(issued.message)},
+                                                                            {"expires_at", format_rfc3339(issued.expires_at)}});
+}
+
+HandlerResult key_login(App& app, RequestContext& ctx) {
+  CO_TRY(body, parse_json_object(ctx.request));
+  JsonFields f(body);
+  f.allow("project");
+  auto challenge_id = f.string("challenge_id");
+  auto signature = f.string("signature");
+  f.require("challenge_id", challenge_id.has_value());
+  f.require("signature", signature.has_value());
+  std::string signature_bytes;
+  std::vector<FieldError> errors;
+  if (signature && (signature->size() > 1024 || !crypto::base64url_decode(*signature, signature_bytes)))
+    errors.push_back({"signature", "format", "must be the signature in unpadded base64url"});
+  if (auto ok = f.finish(std::move(errors)); !ok) co_return fail(ok.error());
+  CO_TRY(project, resolve_project(app, ctx, body));
+  CO_TRY(user, app.key_login().log_in(*project, *challenge_id, signature_bytes));
+  auto issued = app.sessions().issue(*project, user.id, client_info(ctx), [&](store::Repositories& r, const session::Session& s) {
+    events::record(r, app.clock().now(), {"user.login", project->id, {{"user", identity::to_json(user)}, {"session_id", s.id},
+                                                                       {"ip", s.ip}, {"method", "key"}}});
+  });
+  co_return signed_in_response(beast_http::status::ok, user, issued, app.secure_cookies());
+}
+
 }  // namespace
 
 Result<ContextReader> context_reader(App& app, const http::RequestContext& ctx) {
@@ -100,6 +146,8 @@ void register_context_routes(http::Router& router, App& app) {
   router.add(verb::put, "/v1/contexts/{id}/users/{user_id}", [&app](RequestContext& ctx) { return put_member(app, ctx); });
   router.add(verb::delete_, "/v1/contexts/{id}/users/{user_id}", [&app](RequestContext& ctx) { return delete_member(app, ctx); });
   router.add(verb::get, "/v1/contexts/{id}/users", [&app](RequestContext& ctx) { return list_members(app, ctx); });
+  router.add(verb::post, "/v1/auth/key-challenge", [&app](RequestContext& ctx) { return key_challenge(app, ctx); });
+  router.add(verb::post, "/v1/auth/key-login", [&app](RequestContext& ctx) { return key_login(app, ctx); });
 }
 
 }  // namespace tessera::api

@@ -316,10 +316,11 @@ MethodResult context_add_user(Rpc& rpc, const json::object& params) {
   f.require("contextId", context_id.has_value());
   f.require("userId", user_id.has_value());
   f.require("userPubKey", public_key.has_value());
-  contexts::MemberKey key{public_key.value_or(""), key_type};
-  std::vector<FieldError> errors;
-  if (public_key) errors = contexts::check_member_key(key, "userPubKey", "keyType");
-  if (auto ok = check_params(f, std::move(errors)); !ok) co_return fail(ok.error());
+  if (auto ok = check_params(f); !ok) co_return fail(ok.error());
+  // A key that is not one is a value error (422 validation_failed), as in REST, named as the params are.
+  contexts::MemberKey key{*public_key, key_type};
+  if (auto errors = contexts::check_member_key(key, "userPubKey", "keyType"); !errors.empty())
+    co_return fail(Error::validation(std::move(errors)));
   CO_TRY(put, rpc.app().contexts().put_member(caller.project->id, *context_id, *user_id, key));
   co_return json::object{};
 }

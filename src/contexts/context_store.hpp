@@ -1,12 +1,24 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
 #include "contexts/context.hpp"
 
 namespace tessera::contexts {
+
+// A key-login challenge: the exact message the user must sign, for one use before expires_at.
+struct KeyChallenge {
+  std::string id;
+  std::string project_id;
+  std::optional<std::string> user_id;  // none: the identifier matched nobody (the login fails alike)
+  std::optional<std::string> context_id;
+  std::string message;
+  Timestamp expires_at;
+  Timestamp created_at;
+};
 
 class ContextStore {
  public:
@@ -24,6 +36,13 @@ class ContextStore {
   virtual bool remove_member(std::string_view context_id, std::string_view user_id) = 0;
   // Oldest first, user ids after `after_user_id`.
   virtual std::vector<Member> members(std::string_view context_id, size_t limit, std::optional<std::string_view> after_user_id) = 0;
+  // The keys a user registered, in every context of the project (at most `limit`).
+  virtual std::vector<Member> keys_of(std::string_view project_id, std::string_view user_id, size_t limit) = 0;
+
+  virtual void insert_challenge(const KeyChallenge& challenge) = 0;
+  // Deletes and returns it (single use), whatever its expiry.
+  virtual std::optional<KeyChallenge> consume_challenge(std::string_view id) = 0;
+  virtual uint64_t remove_expired_challenges(Timestamp now) = 0;
 };
 
 }  // namespace tessera::contexts

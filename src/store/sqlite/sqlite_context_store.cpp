@@ -95,4 +95,38 @@ std::vector<Member> SqliteContextStore::members(std::string_view context_id, siz
   return out;
 }
 
+std::vector<Member> SqliteContextStore::keys_of(std::string_view project_id, std::string_view user_id, size_t limit) {
+  auto st = conn_.prepare(
+      "SELECT m.context_id, m.user_id, m.public_key, m.key_type, m.added_at, m.updated_at FROM context_members m "
+      "JOIN contexts c ON c.id = m.context_id WHERE m.user_id = ?1 AND c.project_id = ?2 ORDER BY m.updated_at DESC LIMIT ?3");
+  st.bind(1, user_id).bind(2, project_id).bind(3, static_cast<int64_t>(limit));
+  std::vector<Member> out;
+  while (st.step()) out.push_back(member_from(st));
+  return out;
+}
+
+void SqliteContextStore::insert_challenge(const contexts::KeyChallenge& c) {
+  auto st = conn_.prepare(
+      "INSERT INTO key_challenges (id, project_id, user_id, context_id, message, expires_at, created_at) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  st.bind(1, c.id).bind(2, c.project_id).bind(3, c.user_id).bind(4, c.context_id).bind_blob(5, c.message);
+  st.bind(6, c.expires_at).bind(7, c.created_at).run();
+}
+
+std::optional<contexts::KeyChallenge> SqliteContextStore::consume_challenge(std::string_view id) {
+  auto st = conn_.prepare(
+      "DELETE FROM key_challenges WHERE id = ?1 RETURNING id, project_id, user_id, context_id, message, expires_at, created_at");
+  st.bind(1, id);
+  if (!st.step()) return std::nullopt;
+  contexts::KeyChallenge c{st.text(0), st.text(1), st.optional_text(2), st.optional_text(3), st.blob(4), st.time(5), st.time(6)};
+  while (st.step()) {
+  }
+  return c;
+}
+
+uint64_t SqliteContextStore::remove_expired_challenges(Timestamp now) {
+  conn_.prepare("DELETE FROM key_challenges WHERE expires_at <= ?1").bind(1, now).run();
+  return static_cast<uint64_t>(conn_.changes());
+}
+
 }  // namespace tessera::store::sqlite
