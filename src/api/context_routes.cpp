@@ -80,7 +80,7 @@ HandlerResult list_members(App& app, RequestContext& ctx) {
   CO_TRY(reader, context_reader(app, ctx));
   CO_TRY(page, parse_page(ctx));
   CO_TRY(rows, app.contexts().members(reader.project_id, std::string(ctx.param("id")), reader.viewer, page.limit + 1, page.after));
-  co_return page_response(std::move(rows), page.limit, member_json, [](const contexts::Member& m) { return m.user_id; });
+  co_return page_response(std::move(rows), page.limit, member_json, contexts::member_position);
 }
 
 HandlerResult key_challenge(App& app, RequestContext& ctx) {

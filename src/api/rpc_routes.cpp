@@ -260,21 +260,29 @@ MethodResult user_delete(Rpc& rpc, const json::object& params) {
   co_return nullptr;  // REST answers 204 No Content
 }
 
-// limit (1-1000, default 50) and cursor (a nextCursor, or null/empty for the first page).
-Result<PageRequest> rpc_page(JsonFields& f, std::vector<FieldError>& errors) {
+// limit (1-1000, default 50) and cursor (a nextCursor, or null/empty for the first page). A mistyped
+// limit is a params error (in `errors`); values out of range are application errors, as in REST.
+struct RpcPage {
+  std::optional<json::value> limit;
+  std::optional<std::optional<std::string>> cursor;
+};
+RpcPage read_rpc_page(JsonFields& f, std::vector<FieldError>& errors) {
+  RpcPage page{f.any("limit"), f.nullable_string("cursor")};
+  if (page.limit && !page.limit->is_int64()) errors.push_back({"limit", "type", "must be a whole number"});
+  return page;
+}
+Result<PageRequest> to_page(const RpcPage& in) {
   PageRequest page;
-  auto limit = f.any("limit");
-  auto cursor = f.nullable_string("cursor");
-  if (limit && (!limit->is_int64() || limit->get_int64() < 1 || limit->get_int64() > 1000))
-    errors.push_back({"limit", "range", "must be a whole number from 1 to 1000"});
-  else if (limit)
-    page.limit = static_cast<size_t>(limit->get_int64());
-  if (cursor && *cursor && !(*cursor)->empty()) {
+  if (in.limit) {
+    int64_t n = in.limit->as_int64();
+    if (n < 1 || n > 1000) return fail(Error::validation({{"limit", "range", "must be a whole number from 1 to 1000"}}));
+    page.limit = static_cast<size_t>(n);
+  }
+  if (in.cursor && *in.cursor && !(*in.cursor)->empty()) {
     std::string decoded;
-    if (!crypto::base64url_decode(**cursor, decoded) || decoded.empty())
-      errors.push_back({"cursor", "invalid", "is not a nextCursor this server returned"});
-    else
-      page.after = std::move(decoded);
+    if (!crypto::base64url_decode(**in.cursor, decoded) || decoded.empty())
+      return fail(Error::bad_request("invalid_cursor", "The cursor is not one this server returned."));
+    page.after = std::move(decoded);
   }
   return page;
 }
@@ -296,11 +304,12 @@ MethodResult context_list(Rpc& rpc, const json::object& params) {
   CO_TRY(reader, rpc.context_reader());
   JsonFields f(params);
   std::vector<FieldError> errors;
-  auto page = rpc_page(f, errors);
+  auto requested = read_rpc_page(f, errors);
   if (auto ok = check_params(f, std::move(errors)); !ok) co_return fail(ok.error());
-  auto rows = rpc.app().contexts().list(reader.project_id, reader.viewer, page->limit + 1, page->after);
-  bool more = rows.size() > page->limit;
-  if (more) rows.resize(page->limit);
+  CO_TRY(page, to_page(requested));
+  auto rows = rpc.app().contexts().list(reader.project_id, reader.viewer, page.limit + 1, page.after);
+  bool more = rows.size() > page.limit;
+  if (more) rows.resize(page.limit);
   json::array items;
   for (auto& c : rows) items.push_back(context_json(c));
   co_return json::object{{"contexts", std::move(items)}, {"nextCursor", next_cursor(more, rows.empty() ? "" : rows.back().id)}};
@@ -343,14 +352,15 @@ MethodResult context_list_users(Rpc& rpc, const json::object& params) {
   auto context_id = f.string("contextId");
   f.require("contextId", context_id.has_value());
   std::vector<FieldError> errors;
-  auto page = rpc_page(f, errors);
+  auto requested = read_rpc_page(f, errors);
   if (auto ok = check_params(f, std::move(errors)); !ok) co_return fail(ok.error());
-  CO_TRY(rows, rpc.app().contexts().members(reader.project_id, *context_id, reader.viewer, page->limit + 1, page->after));
-  bool more = rows.size() > page->limit;
-  if (more) rows.resize(page->limit);
+  CO_TRY(page, to_page(requested));
+  CO_TRY(rows, rpc.app().contexts().members(reader.project_id, *context_id, reader.viewer, page.limit + 1, page.after));
+  bool more = rows.size() > page.limit;
+  if (more) rows.resize(page.limit);
   json::array users;
   for (auto& m : rows) users.push_back(json::object{{"userId", m.user_id}, {"pubKey", m.public_key}, {"keyType", m.key_type}});
-  co_return json::object{{"users", std::move(users)}, {"nextCursor", next_cursor(more, rows.empty() ? "" : rows.back().user_id)}};
+  co_return json::object{{"users", std::move(users)}, {"nextCursor", next_cursor(more, rows.empty() ? "" : contexts::member_position(rows.back()))}};
 }
 
 struct Method {

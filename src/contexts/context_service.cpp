@@ -1,5 +1,7 @@
 #include "contexts/context_service.hpp"
 
+#include <charconv>
+
 #include "contexts/public_key.hpp"
 #include "core/uuid.hpp"
 #include "identity/identifiers.hpp"
@@ -84,12 +86,23 @@ Status ContextService::remove_member(const std::string& project_id, const std::s
   });
 }
 
+std::string member_position(const Member& m) { return std::to_string(to_micros(m.added_at)) + ":" + m.user_id; }
+
 Result<std::vector<Member>> ContextService::members(const std::string& project_id, const std::string& id,
                                                     const std::optional<std::string>& viewer, size_t limit,
-                                                    const std::optional<std::string>& after_user_id) {
+                                                    const std::optional<std::string>& after) {
+  std::optional<std::pair<Timestamp, std::string>> position;
+  if (after) {
+    auto colon = after->find(':');
+    int64_t micros = 0;
+    auto [end, ec] = std::from_chars(after->data(), after->data() + (colon == std::string::npos ? 0 : colon), micros);
+    if (colon == std::string::npos || ec != std::errc() || end != after->data() + colon)
+      return fail(Error::bad_request("invalid_cursor", "The cursor is not one this server returned."));
+    position.emplace(from_micros(micros), after->substr(colon + 1));
+  }
   return store_.read([&](store::Repositories& r) -> Result<std::vector<Member>> {
     if (!r.contexts.find(project_id, id) || (viewer && !r.contexts.find_member(id, *viewer))) return fail(not_found());
-    return r.contexts.members(id, limit, after_user_id ? std::optional<std::string_view>(*after_user_id) : std::nullopt);
+    return r.contexts.members(id, limit, position);
   });
 }
 

@@ -35,14 +35,18 @@ class ContextService {
   Result<std::pair<Member, bool>> put_member(const std::string& project_id, const std::string& id, const std::string& user_id,
                                              const MemberKey& key);
   Status remove_member(const std::string& project_id, const std::string& id, const std::string& user_id);
+  // `after`: a member_position() from the previous page.
   Result<std::vector<Member>> members(const std::string& project_id, const std::string& id,
                                       const std::optional<std::string>& viewer, size_t limit,
-                                      const std::optional<std::string>& after_user_id);
+                                      const std::optional<std::string>& after);
 
  private:
   store::Store& store_;
   const Clock& clock_;
 };
+
+// Where a member stands in the oldest-first order: the cursor after it ("<added_at micros>:<user id>").
+std::string member_position(const Member& member);
 
 // The rules of a context's fields and of a key (validated and normalized into `key`), every one broken.
 std::vector<FieldError> check_context(const std::string& name, const std::string& description);

@@ -34,8 +34,9 @@ class ContextStore {
   // Inserts or replaces the member's key (added_at kept on replace).
   virtual void put_member(const Member& member) = 0;
   virtual bool remove_member(std::string_view context_id, std::string_view user_id) = 0;
-  // Oldest first, user ids after `after_user_id`.
-  virtual std::vector<Member> members(std::string_view context_id, size_t limit, std::optional<std::string_view> after_user_id) = 0;
+  // Oldest first (by added_at, then user id), after the member at `after` when given.
+  virtual std::vector<Member> members(std::string_view context_id, size_t limit,
+                                      const std::optional<std::pair<Timestamp, std::string>>& after) = 0;
   // The keys a user registered, in every context of the project (at most `limit`).
   virtual std::vector<Member> keys_of(std::string_view project_id, std::string_view user_id, size_t limit) = 0;
 

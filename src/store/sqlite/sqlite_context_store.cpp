@@ -83,13 +83,14 @@ bool SqliteContextStore::remove_member(std::string_view context_id, std::string_
 }
 
 std::vector<Member> SqliteContextStore::members(std::string_view context_id, size_t limit,
-                                                std::optional<std::string_view> after_user_id) {
+                                                const std::optional<std::pair<Timestamp, std::string>>& after) {
   auto st = conn_.prepare(
       "SELECT context_id, user_id, public_key, key_type, added_at, updated_at FROM context_members "
-      "WHERE context_id = ?1 AND (?2 IS NULL OR user_id > ?2) ORDER BY user_id LIMIT ?3");
+      "WHERE context_id = ?1 AND (?2 IS NULL OR (added_at, user_id) > (?2, ?3)) ORDER BY added_at, user_id LIMIT ?4");
   st.bind(1, context_id);
-  bind_optional(st, 2, after_user_id);
-  st.bind(3, static_cast<int64_t>(limit));
+  if (after) st.bind(2, after->first).bind(3, after->second);
+  else st.bind_null(2).bind_null(3);
+  st.bind(4, static_cast<int64_t>(limit));
   std::vector<Member> out;
   while (st.step()) out.push_back(member_from(st));
   return out;

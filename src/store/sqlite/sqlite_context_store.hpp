@@ -17,7 +17,7 @@ class SqliteContextStore final : public contexts::ContextStore {
   void put_member(const contexts::Member& member) override;
   bool remove_member(std::string_view context_id, std::string_view user_id) override;
   std::vector<contexts::Member> members(std::string_view context_id, size_t limit,
-                                        std::optional<std::string_view> after_user_id) override;
+                                        const std::optional<std::pair<Timestamp, std::string>>& after) override;
   std::vector<contexts::Member> keys_of(std::string_view project_id, std::string_view user_id, size_t limit) override;
   void insert_challenge(const contexts::KeyChallenge& challenge) override;
   std::optional<contexts::KeyChallenge> consume_challenge(std::string_view id) override;
