@@ -81,36 +81,35 @@ class App {
   // Runs fn (which hashes passwords) on the bounded hashing pool; 503 overloaded when it is full.
   template <class F>
   boost::asio::awaitable<std::invoke_result_t<F>> hashing(F fn) {
-    auto result = co_await hash_pool_.run(std::move(fn));
-    if (!result)
-      co_return fail(Error::unavailable("overloaded", "Too many password checks are in progress; retry shortly.", 1));
-    co_return std::move(*result);
+    return run_on(hash_pool_, std::move(fn), "Too many password checks are in progress; retry shortly.");
   }
 
   // Runs fn (a query that may scan many rows: filtered lists, bulk changes) on the bounded query
   // pool, so a slow query never stalls the I/O threads; 503 overloaded when the pool is full.
   template <class F>
   boost::asio::awaitable<std::invoke_result_t<F>> querying(F fn) {
-    auto result = co_await query_pool_.run(std::move(fn));
-    if (!result)
-      co_return fail(Error::unavailable("overloaded", "Too many list queries are in progress; retry shortly.", 1));
-    co_return std::move(*result);
+    return run_on(query_pool_, std::move(fn), "Too many list queries are in progress; retry shortly.");
   }
 
   // Runs fn (calls to identity providers) on the bounded outbound pool, so a slow provider never
   // stalls the I/O threads; 503 overloaded when the pool is full.
   template <class F>
   boost::asio::awaitable<std::invoke_result_t<F>> calling(F fn) {
-    auto result = co_await outbound_pool_.run(std::move(fn));
-    if (!result)
-      co_return fail(Error::unavailable("overloaded", "Too many calls to identity providers are in progress; retry shortly.", 1));
-    co_return std::move(*result);
+    return run_on(outbound_pool_, std::move(fn), "Too many calls to identity providers are in progress; retry shortly.");
   }
 
   std::atomic<uint64_t>* logins_ok = nullptr;
   std::atomic<uint64_t>* logins_failed = nullptr;
 
  private:
+  // fn's result, run on `pool`; 503 overloaded (saying `busy`) when the pool's queue is full.
+  template <class F>
+  static boost::asio::awaitable<std::invoke_result_t<F>> run_on(BlockingPool& pool, F fn, const char* busy) {
+    auto result = co_await pool.run(std::move(fn));
+    if (!result) co_return fail(Error::unavailable("overloaded", busy, 1));
+    co_return std::move(*result);
+  }
+
   void run_janitor();
   // Each hashing thread hashes through a helper process of its own (see crypto/hash_worker.hpp).
   std::shared_ptr<void> start_hash_worker();

@@ -58,16 +58,11 @@ std::optional<std::string> param(const Params& p, std::string_view name) {
 std::pair<std::string, std::string> client_credentials(const RequestContext& ctx, const Params& p) {
   std::string_view authorization = ctx.header(beast_http::field::authorization);
   if (authorization.size() > 6 && boost::beast::iequals(authorization.substr(0, 6), "Basic ")) {
-    std::string decoded;
-    std::string b64(authorization.substr(6));
-    // Basic uses standard base64 with padding; map it onto base64url without padding.
-    for (char& c : b64) c = c == '+' ? '-' : c == '/' ? '_' : c;
-    while (!b64.empty() && b64.back() == '=') b64.pop_back();
-    if (crypto::base64url_decode(b64, decoded)) {
-      auto colon = decoded.find(':');
+    if (auto decoded = crypto::base64_decode_lenient(authorization.substr(6))) {
+      auto colon = decoded->find(':');
       if (colon != std::string::npos) {
-        auto id = form_decode(std::string_view(decoded).substr(0, colon));
-        auto secret = form_decode(std::string_view(decoded).substr(colon + 1));
+        auto id = form_decode(std::string_view(*decoded).substr(0, colon));
+        auto secret = form_decode(std::string_view(*decoded).substr(colon + 1));
         if (id && secret) return {*id, *secret};
       }
     }

@@ -26,15 +26,11 @@ Error invalid_signature() {
 }
 
 bool verify_ed25519(std::string_view public_key_base64, std::string_view message, std::string_view signature) {
-  unsigned char key[crypto_sign_PUBLICKEYBYTES];
-  size_t length = 0;
-  if (signature.size() != crypto_sign_BYTES ||
-      sodium_base642bin(key, sizeof key, public_key_base64.data(), public_key_base64.size(), nullptr, &length, nullptr,
-                        sodium_base64_VARIANT_ORIGINAL) != 0 ||
-      length != sizeof key)
-    return false;
+  auto key = crypto::base64_decode_lenient(public_key_base64);
+  if (signature.size() != crypto_sign_BYTES || !key || key->size() != crypto_sign_PUBLICKEYBYTES) return false;
   return crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(signature.data()),
-                                     reinterpret_cast<const unsigned char*>(message.data()), message.size(), key) == 0;
+                                     reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+                                     reinterpret_cast<const unsigned char*>(key->data())) == 0;
 }
 
 bool verify_p256(std::string_view pem, std::string_view message, std::string_view signature) {

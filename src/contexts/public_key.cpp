@@ -9,33 +9,13 @@
 
 #include <memory>
 
+#include "crypto/random.hpp"
+
 namespace tessera::contexts {
 
 namespace {
 
 constexpr size_t kMaxKeyText = 4096;
-
-// Standard or URL alphabet, with or without padding.
-std::optional<std::string> base64_decode(std::string_view text) {
-  std::string s(text);
-  for (char& c : s) c = c == '-' ? '+' : c == '_' ? '/' : c;
-  while (!s.empty() && s.back() == '=') s.pop_back();
-  std::string out(s.size(), '\0');
-  size_t length = 0;
-  if (s.empty() || sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), s.data(), s.size(), nullptr,
-                                     &length, nullptr, sodium_base64_VARIANT_ORIGINAL_NO_PADDING) != 0)
-    return std::nullopt;
-  out.resize(length);
-  return out;
-}
-
-std::string base64_encode(std::string_view bytes) {
-  std::string out(sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
-  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
-                    sodium_base64_VARIANT_ORIGINAL);
-  out.pop_back();
-  return out;
-}
 
 using KeyPtr = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
 
@@ -44,7 +24,7 @@ KeyPtr parse_spki(std::string_view text) {
     std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())), &BIO_free);
     return KeyPtr(bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr) : nullptr, &EVP_PKEY_free);
   }
-  auto der = base64_decode(text);
+  auto der = crypto::base64_decode_lenient(text);
   if (!der) return KeyPtr(nullptr, &EVP_PKEY_free);
   const auto* p = reinterpret_cast<const unsigned char*>(der->data());
   KeyPtr key(d2i_PUBKEY(nullptr, &p, static_cast<long>(der->size())), &EVP_PKEY_free);
@@ -67,9 +47,9 @@ bool valid_key_type(std::string_view key_type) { return key_type == "ed25519" ||
 std::optional<std::string> normalize_public_key(std::string_view key_type, std::string_view text) {
   if (text.empty() || text.size() > kMaxKeyText) return std::nullopt;
   if (key_type == "ed25519") {
-    auto raw = base64_decode(text);
+    auto raw = crypto::base64_decode_lenient(text);
     if (!raw || raw->size() != crypto_sign_PUBLICKEYBYTES) return std::nullopt;
-    return base64_encode(*raw);
+    return crypto::base64_encode(*raw);
   }
   if (key_type != "p256") return std::nullopt;
   auto key = parse_spki(text);  // OpenSSL refuses points that are not on the curve

@@ -39,6 +39,24 @@ bool base64url_decode(std::string_view text, std::string& out) {
   return true;
 }
 
+std::string base64_encode(std::string_view bytes) {
+  constexpr int kVariant = sodium_base64_VARIANT_ORIGINAL;
+  std::string out(sodium_base64_encoded_len(bytes.size(), kVariant), '\0');
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
+                    kVariant);
+  out.resize(out.size() - 1);  // drop the terminating NUL
+  return out;
+}
+
+std::optional<std::string> base64_decode_lenient(std::string_view text) {
+  std::string url(text);
+  for (char& c : url) c = c == '+' ? '-' : c == '/' ? '_' : c;
+  while (!url.empty() && url.back() == '=') url.pop_back();
+  std::string out;
+  if (url.empty() || !base64url_decode(url, out)) return std::nullopt;
+  return out;
+}
+
 std::string hex_encode(std::string_view bytes) {
   std::string out(bytes.size() * 2 + 1, '\0');
   sodium_bin2hex(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());

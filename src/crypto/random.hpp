@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -17,6 +18,10 @@ std::string random_bytes(size_t n);
 std::string base64url_encode(std::string_view bytes);
 // False when `text` is not unpadded base64url.
 bool base64url_decode(std::string_view text, std::string& out);
+// Standard base64 with padding (RFC 4648 section 4: HTTP Basic, PEM bodies, key files).
+std::string base64_encode(std::string_view bytes);
+// Either alphabet, padding optional: what clients send as "base64". nullopt when malformed.
+std::optional<std::string> base64_decode_lenient(std::string_view text);
 std::string hex_encode(std::string_view bytes);
 
 }  // namespace tessera::crypto

@@ -22,21 +22,9 @@ static_assert(kKeyBytes == 32);
 
 std::optional<std::string> decode_key(std::string text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.pop_back();
-  std::string bytes(kKeyBytes, '\0');
-  size_t length = 0;
-  if (sodium_base642bin(reinterpret_cast<unsigned char*>(bytes.data()), bytes.size(), text.data(), text.size(), nullptr,
-                        &length, nullptr, sodium_base64_VARIANT_ORIGINAL) != 0 ||
-      length != kKeyBytes)
-    return std::nullopt;
+  auto bytes = base64_decode_lenient(text);
+  if (!bytes || bytes->size() != kKeyBytes) return std::nullopt;
   return bytes;
-}
-
-std::string encode_key(std::string_view bytes) {
-  std::string out(sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
-  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
-                    sodium_base64_VARIANT_ORIGINAL);
-  out.resize(out.size() - 1);  // the terminating NUL
-  return out;
 }
 
 Error key_error(const std::string& message) { return Error::make(400, "invalid_config", message); }
@@ -57,7 +45,7 @@ Result<ServerKey> ServerKey::load(const std::string& base64_key, const std::stri
       std::ofstream out(tmp, std::ios::trunc);
       if (!out) return fail(key_error("cannot create the server secret key file " + file));
       ::chmod(tmp.c_str(), 0600);
-      out << encode_key(random_bytes(kKeyBytes)) << "\n";
+      out << base64_encode(random_bytes(kKeyBytes)) << "\n";
       if (!out.flush()) return fail(key_error("cannot write the server secret key file " + file));
     }
     int linked = ::link(tmp.c_str(), file.c_str());

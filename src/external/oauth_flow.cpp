@@ -1,7 +1,5 @@
 #include "external/oauth_flow.hpp"
 
-#include <sodium.h>
-
 #include <boost/json.hpp>
 #include <boost/url/encode.hpp>
 #include <boost/url/parse.hpp>
@@ -18,14 +16,6 @@ namespace tessera::external {
 namespace {
 
 std::string form_encode(std::string_view s) { return boost::urls::encode(s, boost::urls::unreserved_chars); }
-
-std::string base64(std::string_view bytes) {
-  std::string out(sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
-  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
-                    sodium_base64_VARIANT_ORIGINAL);
-  out.pop_back();
-  return out;
-}
 
 std::optional<std::string> text(const boost::json::object& o, std::string_view name) {
   auto* v = o.if_contains(name);
@@ -47,6 +37,14 @@ bool multi_tenant(const Provider& p) {
 OAuthFlows::OAuthFlows(store::Store& store, const Clock& clock, const crypto::ServerKey& key, ProviderClient& client,
                        const ProviderService& providers, FlowSettings settings)
     : store_(store), clock_(clock), key_(key), client_(client), providers_(providers), settings_(std::move(settings)) {}
+
+std::string OAuthFlows::pkce_verifier(const std::string& state) const {
+  return crypto::base64url_encode(key_.derive("tessera.oauth.pkce.v1", state));
+}
+
+std::string OAuthFlows::nonce_for(const std::string& state) const {
+  return crypto::base64url_encode(key_.derive("tessera.oauth.nonce.v1", state));
+}
 
 std::string OAuthFlows::redirect_uri(const Provider& provider) const {
   if (provider.settings.redirect_uri) return *provider.settings.redirect_uri;
@@ -74,7 +72,6 @@ Result<std::string> OAuthFlows::start(const projects::Project& project, const Pr
   if (!url) return fail(provider_unavailable("authorization_endpoint is not a URL: " + endpoint));
 
   std::string state = crypto::base64url_encode(crypto::random_bytes(32));
-  std::string verifier = crypto::base64url_encode(key_.derive("tessera.oauth.pkce.v1", state));
   Timestamp now = clock_.now();
   OAuthFlow flow{project.id, provider.name, start.action, start.redirect_to, start.code_challenge, now + settings_.flow_ttl, now};
   store_.write([&](store::Repositories& r) { r.flows.insert_flow(crypto::token_hash(state), flow); });
@@ -88,10 +85,10 @@ Result<std::string> OAuthFlows::start(const projects::Project& project, const Pr
   params.append({"redirect_uri", callback});
   params.append({"scope", scope});
   params.append({"state", state});
-  params.append({"code_challenge", crypto::pkce_s256(verifier)});
+  params.append({"code_challenge", crypto::pkce_s256(pkce_verifier(state))});
   params.append({"code_challenge_method", "S256"});
   if (provider.kind == ProviderKind::oidc)
-    params.append({"nonce", crypto::base64url_encode(key_.derive("tessera.oauth.nonce.v1", state))});
+    params.append({"nonce", nonce_for(state)});
   if (provider.settings.response_mode) params.append({"response_mode", *provider.settings.response_mode});
   return std::string(target.buffer());
 }
@@ -122,13 +119,12 @@ Result<boost::json::object> OAuthFlows::exchange_code(const Provider& provider, 
   auto secret = providers_.client_secret(provider);
   if (!secret) return fail(secret.error());
   const std::string& client_id = *provider.settings.client_id;
-  std::string verifier = crypto::base64url_encode(key_.derive("tessera.oauth.pkce.v1", state));
   std::string form = "grant_type=authorization_code&code=" + form_encode(code) +
-                     "&redirect_uri=" + form_encode(redirect_uri(provider)) + "&code_verifier=" + verifier +
+                     "&redirect_uri=" + form_encode(redirect_uri(provider)) + "&code_verifier=" + pkce_verifier(state) +
                      "&client_id=" + form_encode(client_id);
   HttpRequest request{"POST", token_endpoint, "", {{"Content-Type", "application/x-www-form-urlencoded"}}};
   if (*secret && secret_in_body) form += "&client_secret=" + form_encode(**secret);
-  else if (*secret) request.headers.emplace_back("Authorization", "Basic " + base64(form_encode(client_id) + ":" + form_encode(**secret)));
+  else if (*secret) request.headers.emplace_back("Authorization", "Basic " + crypto::base64_encode(form_encode(client_id) + ":" + form_encode(**secret)));
   request.body = std::move(form);
   auto answer = client_.call(request, "token endpoint");
   if (!answer) return fail(answer.error());
@@ -155,7 +151,7 @@ Result<ExternalProfile> OAuthFlows::oidc_profile(const Provider& provider, const
   if (!claims) return fail(claims.error());
   IdTokenExpectations expected{*provider.settings.issuer,
                                *provider.settings.client_id,
-                               crypto::base64url_encode(key_.derive("tessera.oauth.nonce.v1", state)),
+                               nonce_for(state),
                                to_micros(clock_.now()) / 1000000,
                                settings_.clock_skew.count() / 1000000,
                                multi_tenant(provider)};

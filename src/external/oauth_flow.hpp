@@ -51,6 +51,9 @@ class OAuthFlows {
 
  private:
   std::string redirect_uri(const Provider& provider) const;
+  // Derived from the state under the server key: the flow stores neither.
+  std::string pkce_verifier(const std::string& state) const;
+  std::string nonce_for(const std::string& state) const;
   Result<boost::json::object> exchange_code(const Provider& provider, const std::string& token_endpoint,
                                             bool secret_in_body, const std::string& state, const std::string& code);
   Result<ExternalProfile> oidc_profile(const Provider& provider, const OidcMetadata& metadata,

@@ -46,7 +46,7 @@ class ProviderService {
   // A provider users may sign in with: present and enabled, else 404 provider_not_found.
   Result<Provider> find_enabled(const std::string& project_id, const std::string& name);
 
-  // The client secret in clear (nullopt when the provider has none); 502 provider_misconfigured
+  // The client secret in clear (nullopt when the provider has none); 409 provider_misconfigured
   // when its source cannot be read.
   Result<std::optional<std::string>> client_secret(const Provider& provider) const;
 

@@ -97,7 +97,6 @@ class Reader {
     if (!v->is_object()) return type(name, "must be an object"), std::nullopt;
     return v->as_object();
   }
-  bool has(std::string_view name) const { return o_.contains(name); }
   void skip(std::string_view name) { known_.insert(std::string(name)); }
   std::optional<std::string> unknown() const {
     for (auto& [k, v] : o_)

@@ -163,7 +163,7 @@ Result<IssuedActivation> LicenseService::activate(const std::string& project_id,
     if (l.expires_at && *l.expires_at <= now) return fail(Error::forbidden("license_expired", "This license has expired."));
     auto activation = r.licenses.find_activation(l.id, in.fingerprint);
     if (activation) {
-      r.licenses.touch_activation(activation->id, now);
+      r.licenses.touch_activation(activation->id, now, in.hostname);
       activation->last_activated_at = now;
       if (in.hostname) activation->hostname = in.hostname;
     } else {

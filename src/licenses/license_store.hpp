@@ -36,7 +36,8 @@ class LicenseStore {
   virtual std::optional<Activation> find_activation(std::string_view license_id, std::string_view fingerprint) = 0;
   virtual std::vector<Activation> activations(std::string_view license_id) = 0;
   virtual void insert_activation(const Activation& activation) = 0;
-  virtual void touch_activation(std::string_view id, Timestamp at) = 0;
+  // A renewed activation: its time, and its hostname when one is given.
+  virtual void touch_activation(std::string_view id, Timestamp at, const std::optional<std::string>& hostname) = 0;
   virtual bool remove_activation(std::string_view license_id, std::string_view fingerprint) = 0;
 };
 

@@ -11,6 +11,10 @@ using external::Provider;
 
 namespace {
 
+// The columns provider_from() reads, in its order.
+#define PROVIDER_COLUMNS \
+  "id, project_id, name, kind, preset, enabled, settings, sealed_secret, client_secret_env, created_at, updated_at "
+
 Provider provider_from(const Statement& st) {
   Provider p;
   p.id = st.text(0);
@@ -51,18 +55,14 @@ bool SqliteProviderStore::insert(const Provider& p) {
 }
 
 std::optional<Provider> SqliteProviderStore::find(std::string_view project_id, std::string_view name) {
-  auto st = conn_.prepare(
-      "SELECT id, project_id, name, kind, preset, enabled, settings, sealed_secret, client_secret_env, created_at, "
-      "updated_at FROM providers WHERE project_id = ?1 AND name = ?2");
+  auto st = conn_.prepare("SELECT " PROVIDER_COLUMNS "FROM providers WHERE project_id = ?1 AND name = ?2");
   st.bind(1, project_id).bind(2, name);
   if (!st.step()) return std::nullopt;
   return provider_from(st);
 }
 
 std::vector<Provider> SqliteProviderStore::list(std::string_view project_id) {
-  auto st = conn_.prepare(
-      "SELECT id, project_id, name, kind, preset, enabled, settings, sealed_secret, client_secret_env, created_at, "
-      "updated_at FROM providers WHERE project_id = ?1 ORDER BY name");
+  auto st = conn_.prepare("SELECT " PROVIDER_COLUMNS "FROM providers WHERE project_id = ?1 ORDER BY name");
   st.bind(1, project_id);
   std::vector<Provider> out;
   while (st.step()) out.push_back(provider_from(st));

@@ -121,8 +121,12 @@ void SqliteLicenseStore::insert_activation(const Activation& a) {
   st.bind(6, a.last_activated_at).run();
 }
 
-void SqliteLicenseStore::touch_activation(std::string_view id, Timestamp at) {
-  conn_.prepare("UPDATE license_activations SET last_activated_at = ?2 WHERE id = ?1").bind(1, id).bind(2, at).run();
+void SqliteLicenseStore::touch_activation(std::string_view id, Timestamp at, const std::optional<std::string>& hostname) {
+  conn_.prepare("UPDATE license_activations SET last_activated_at = ?2, hostname = coalesce(?3, hostname) WHERE id = ?1")
+      .bind(1, id)
+      .bind(2, at)
+      .bind(3, hostname)
+      .run();
 }
 
 bool SqliteLicenseStore::remove_activation(std::string_view license_id, std::string_view fingerprint) {

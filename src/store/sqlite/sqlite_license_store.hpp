@@ -19,7 +19,7 @@ class SqliteLicenseStore final : public licenses::LicenseStore {
   std::optional<licenses::Activation> find_activation(std::string_view license_id, std::string_view fingerprint) override;
   std::vector<licenses::Activation> activations(std::string_view license_id) override;
   void insert_activation(const licenses::Activation& activation) override;
-  void touch_activation(std::string_view id, Timestamp at) override;
+  void touch_activation(std::string_view id, Timestamp at, const std::optional<std::string>& hostname) override;
   bool remove_activation(std::string_view license_id, std::string_view fingerprint) override;
 
  private:
