@@ -13,7 +13,7 @@
 #include "http/server.hpp"
 #include "session/api_key_service.hpp"
 #include "session/key_ring.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/open_store.hpp"
 
 #ifndef TESSERA_VERSION
 #define TESSERA_VERSION "0.0.0"
@@ -38,11 +38,7 @@ Config load(const Options& o) {
   return std::move(*config);
 }
 
-std::unique_ptr<store::sqlite::SqliteStore> open_store(const Config& config) {
-  auto store = std::make_unique<store::sqlite::SqliteStore>(config.store.data_dir, config.store.synchronous);
-  store->migrate();
-  return store;
-}
+std::unique_ptr<store::Store> open_store(const Config& config) { return store::open_store(config.store); }
 
 void ensure_default_project(projects::ProjectService& projects) {
   if (projects.count() > 0) return;
@@ -57,11 +53,11 @@ int serve(const Options& o) {
   api::App app(config, std::move(store), clock);
   ensure_default_project(app.projects());
   app.load_config_providers();
-  http::Server server(config.server, app.router(), app.metrics(), config.log.requests);
+  http::Server server(config.server, app.router(), app.metrics(), config.log.requests, app.handler_pool());
   std::string address = server.bind();
   app.start(address);
   unsigned threads = config.server.threads ? config.server.threads : std::max(1u, std::thread::hardware_concurrency());
-  log::info("listening", {{"address", address}, {"data_dir", config.store.data_dir}, {"version", TESSERA_VERSION}},
+  log::info("listening", {{"address", address}, {"store", store::describe_store(config.store)}, {"version", TESSERA_VERSION}},
             {{"threads", threads}});
   server.run(threads);
   log::info("stopped");
@@ -70,8 +66,8 @@ int serve(const Options& o) {
 
 int migrate(const Options& o) {
   Config config = load(o);
-  store::sqlite::SqliteStore store(config.store.data_dir, config.store.synchronous);
-  int applied = store.migrate();
+  int applied = 0;
+  store::open_store(config.store, &applied);
   std::cout << "migrations applied: " << applied << "\n";
   return 0;
 }
@@ -135,7 +131,8 @@ int keys_rotate(const Options& o) {
   auto store = open_store(config);
   SystemClock clock;
   std::cout << "new signing key: " << session::KeyRing::rotate(*store, clock) << "\n"
-            << "Running servers sign with it within a minute; the old key stays published until its tokens expire.\n";
+            << "Running servers sign with it at once on PostgreSQL, within a minute on SQLite; the old key stays "
+               "published until its tokens expire.\n";
   return 0;
 }
 

@@ -26,7 +26,9 @@ bool valid_role_name(std::string_view name) {
 }
 
 RoleService::RoleService(store::Store& store, const Clock& clock, size_t cache_size)
-    : store_(store), clock_(clock), cache_(cache_size) {}
+    : store_(store), clock_(clock), cache_(cache_size) {
+  store_.caches().follow(store::Topic::permissions, cache_);
+}
 
 std::vector<Role> builtin_roles(const std::string& project_id, Timestamp now) {
   return {Role{make_uuid_v7(now), project_id, std::string(kAdminRole), "Every permission of the project",
@@ -88,9 +90,11 @@ Result<Role> RoleService::update(const std::string& project_id, std::string_view
   if (!grantor.covers(role.permissions)) return fail(escalation(role.permissions, grantor));
   if (!grantor.covers(current->permissions)) return fail(escalation(current->permissions, grantor));
   role.updated_at = clock_.now();
-  if (!store_.write([&](store::Repositories& r) { return r.roles.update(role); }))
-    return fail(Error::conflict("role_name_taken", "A role with this name exists in the project."));
-  cache_.clear();
+  bool updated = store_.write([&](store::Repositories& r) {
+    r.changes.invalidate_all(store::Topic::permissions);
+    return r.roles.update(role);
+  });
+  if (!updated) return fail(Error::conflict("role_name_taken", "A role with this name exists in the project."));
   return role;
 }
 
@@ -98,8 +102,10 @@ Status RoleService::remove(const std::string& project_id, std::string_view key) 
   auto role = get(project_id, key);
   if (!role) return fail(role.error());
   if (builtin(*role)) return fail(Error::conflict("role_builtin", "Built-in roles cannot be deleted."));
-  store_.write([&](store::Repositories& r) { return r.roles.remove(project_id, role->id); });
-  cache_.clear();
+  store_.write([&](store::Repositories& r) {
+    r.changes.invalidate_all(store::Topic::permissions);
+    return r.roles.remove(project_id, role->id);
+  });
   return {};
 }
 
@@ -143,8 +149,10 @@ Result<std::vector<Role>> RoleService::set_roles_of(const std::string& project_i
                                                     const std::vector<std::string>& keys, const PermissionSet& grantor) {
   auto ids = check_roles_of(project_id, user_id, keys, grantor);
   if (!ids) return fail(ids.error());
-  store_.write([&](store::Repositories& r) { r.roles.set_user_roles(user_id, *ids); });
-  cache_.erase(user_id);
+  store_.write([&](store::Repositories& r) {
+    r.roles.set_user_roles(user_id, *ids);
+    r.changes.invalidate(store::Topic::permissions, user_id);
+  });
   return roles_of(project_id, user_id);
 }
 

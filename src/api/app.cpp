@@ -1,8 +1,11 @@
 #include "api/app.hpp"
 
+#include "core/node_id.hpp"
+
 #include "api/routes.hpp"
 #include "core/log.hpp"
 #include "crypto/hash_worker.hpp"
+#include "identity/avatar_import.hpp"
 
 #include <filesystem>
 
@@ -22,6 +25,8 @@ std::string token_issuer(const Config& c) {
 // low latency while logins saturate the cores.
 constexpr int kHashingNice = 10;
 constexpr unsigned kQueryQueueLimit = 64;
+// Requests waiting for a handler thread when the store blocks (PostgreSQL); beyond it, 503 overloaded.
+constexpr unsigned kHandlerQueueLimit = 4096;
 constexpr unsigned kOutboundQueueLimit = 32;
 constexpr size_t kProviderAnswerLimit = 1 << 20;
 constexpr auto kLoginCodeTtl = std::chrono::minutes(2);
@@ -43,6 +48,8 @@ App::App(Config config, std::unique_ptr<store::Store> store, const Clock& clock)
       hash_pool_(or_cores(config_.password.workers), config_.password.queue_limit, kHashingNice,
                  [this] { return start_hash_worker(); }),
       query_pool_(or_cores(0), kQueryQueueLimit),
+      handler_pool_(store_->blocking() ? std::make_unique<BlockingPool>(config_.store.pool_size, kHandlerQueueLimit)
+                                       : nullptr),
       projects_(*store_, clock_),
       sessions_(*store_, clock_, config_.session),
       users_(*store_, clock_, hasher_, sessions_, config_.session.cache_size),
@@ -52,8 +59,7 @@ App::App(Config config, std::unique_ptr<store::Store> store, const Clock& clock)
       personal_tokens_(*store_, clock_, config_.token.personal_token_max_ttl, config_.session.cache_size),
       key_ring_(*store_, clock_, std::max(config_.token.access_ttl, config_.licenses.activation_token_ttl)),
       tokens_(*store_, clock_, config_.token, token_issuer(config_), key_ring_, config_.session.cache_size),
-      avatars_(config_.store.data_dir),
-      email_tokens_(*store_, clock_, hasher_, config_, projects_, users_, sessions_),
+      email_tokens_(*store_, clock_, hasher_, config_, projects_, users_),
       webhooks_(*store_, clock_),
       server_key_(load_server_key(config_)),
       provider_http_(config_.external.http_timeout, config_.external.allow_private, "Tessera/" TESSERA_VERSION,
@@ -68,9 +74,8 @@ App::App(Config config, std::unique_ptr<store::Store> store, const Clock& clock)
       licenses_(*store_, clock_, server_key_, key_ring_, token_issuer(config_), config_.licenses.activation_token_ttl),
       contexts_(*store_, clock_),
       key_login_(*store_, clock_, token_issuer(config_)),
-      dispatcher_(*store_, clock_, config_, projects_) {
+      dispatcher_(*store_, clock_, config_, projects_, load_node_id(config_.store.data_dir)) {
   sessions_.set_project_lookup([this](const std::string& id) { return projects_.find(id); });
-  sessions_.on_user_touched([this](const std::string& id) { users_.forget(id); });
 
   register_operations_routes(router_, *this);
   register_auth_routes(router_, *this);
@@ -109,7 +114,7 @@ App::App(Config config, std::unique_ptr<store::Store> store, const Clock& clock)
                         email_tokens_.issue_password_reset(r, project_id, input);
                       });
   store_->on_outbox_commit([this] { dispatcher_.wake(); });
-  users_.on_deleted([this](const std::string& id) { avatars_.remove(id); });  // best effort: the row is gone
+  import_avatar_files();
 }
 
 void App::load_config_providers() {
@@ -122,6 +127,7 @@ void App::load_config_providers() {
 
 void App::start(const std::string& bound_address) {
   config_.server.listen = bound_address;  // before any background thread reads it (mail links)
+  store_->listen_for_changes();
   dispatcher_.start();
   janitor_ = std::thread([this] { run_janitor(); });
 }
@@ -135,6 +141,17 @@ App::~App() {
   if (janitor_.joinable()) janitor_.join();
   dispatcher_.stop();
   store_->on_outbox_commit(nullptr);
+}
+
+// Avatars were files in the data dir before they moved to the database: move any left there, before
+// serving, so that no image goes missing for a moment.
+void App::import_avatar_files() {
+  auto done = identity::import_avatar_files(*store_, config_.store.data_dir, clock_.now());
+  if (done.imported || done.discarded || done.skipped)
+    log::info("avatar files imported", {{"from", (std::filesystem::path(config_.store.data_dir) / "avatars").string()}},
+              {{"count", static_cast<long long>(done.imported)},
+               {"discarded", static_cast<long long>(done.discarded)},
+               {"skipped", static_cast<long long>(done.skipped)}});
 }
 
 std::shared_ptr<void> App::start_hash_worker() {

@@ -23,7 +23,6 @@
 #include "external/provider_service.hpp"
 #include "crypto/server_key.hpp"
 #include "core/http_client.hpp"
-#include "identity/avatar.hpp"
 #include "identity/email_token_service.hpp"
 #include "identity/user_admin.hpp"
 #include "identity/user_service.hpp"
@@ -60,7 +59,6 @@ class App {
   session::PersonalTokenService& personal_tokens() { return personal_tokens_; }
   session::KeyRing& key_ring() { return key_ring_; }
   session::TokenService& tokens() { return tokens_; }
-  identity::AvatarStore& avatars() { return avatars_; }
   identity::EmailTokenService& email_tokens() { return email_tokens_; }
   events::WebhookService& webhooks() { return webhooks_; }
   external::ProviderService& providers() { return providers_; }
@@ -98,6 +96,9 @@ class App {
     return run_on(outbound_pool_, std::move(fn), "Too many calls to identity providers are in progress; retry shortly.");
   }
 
+  // Where request handlers run when the store blocks (PostgreSQL); null: on the I/O threads.
+  BlockingPool* handler_pool() { return handler_pool_.get(); }
+
   std::atomic<uint64_t>* logins_ok = nullptr;
   std::atomic<uint64_t>* logins_failed = nullptr;
 
@@ -111,6 +112,8 @@ class App {
   }
 
   void run_janitor();
+  // Moves the avatar files of <data_dir>/avatars (from before avatars were rows) into the database.
+  void import_avatar_files();
   // Each hashing thread hashes through a helper process of its own (see crypto/hash_worker.hpp).
   std::shared_ptr<void> start_hash_worker();
 
@@ -120,6 +123,7 @@ class App {
   crypto::PasswordHasher hasher_;
   BlockingPool hash_pool_;
   BlockingPool query_pool_;
+  std::unique_ptr<BlockingPool> handler_pool_;
   projects::ProjectService projects_;
   session::SessionService sessions_;
   identity::UserService users_;
@@ -129,7 +133,6 @@ class App {
   session::PersonalTokenService personal_tokens_;
   session::KeyRing key_ring_;
   session::TokenService tokens_;
-  identity::AvatarStore avatars_;
   identity::EmailTokenService email_tokens_;
   events::WebhookService webhooks_;
   crypto::ServerKey server_key_;

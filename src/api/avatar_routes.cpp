@@ -40,12 +40,11 @@ HandlerResult put_avatar(App& app, RequestContext& ctx) {
   CO_TRY(caller, authenticate_session(app, ctx));
   const identity::User& me = *caller.user;
   std::string_view image = ctx.request.body();
-  // Writing and syncing the file blocks: off the I/O threads.
+  // Writing a row of up to 2 MiB may take a moment: off the I/O threads.
   auto updated = co_await app.querying([&] {
-    return identity::change_avatar(app.store(), app.avatars(), me, image, app.config().server.public_url, app.clock().now());
+    return identity::change_avatar(app.store(), me, image, app.config().server.public_url, app.clock().now());
   });
   if (!updated) co_return fail(updated.error());
-  app.users().forget(me.id);
   co_return http::json_response(beast_http::status::ok, user_json(*updated));
 }
 
@@ -53,27 +52,44 @@ HandlerResult delete_avatar(App& app, RequestContext& ctx) {
   CO_TRY(caller, authenticate_session(app, ctx));
   const identity::User& me = *caller.user;
   auto updated = co_await app.querying(
-      [&] { return identity::remove_avatar(app.store(), app.avatars(), me, app.clock().now()); });
+      [&] { return identity::remove_avatar(app.store(), me, app.clock().now()); });
   if (!updated) co_return fail(updated.error());
-  app.users().forget(me.id);
   co_return http::json_response(beast_http::status::ok, user_json(*updated));
 }
 
+Error no_avatar() { return Error::not_found("not_found", "This user has no avatar."); }
+
+http::Response avatar_response(http::Response res, const std::string& etag) {
+  res.set(beast_http::field::etag, etag);
+  res.set(beast_http::field::cache_control, kCacheControl);
+  res.set("X-Content-Type-Options", "nosniff");
+  return res;
+}
+
 HandlerResult get_avatar(App& app, RequestContext& ctx) {
-  // Reading the file may wait on the disk: off the I/O threads.
+  std::string_view if_none_match = ctx.header(beast_http::field::if_none_match);
+  if (!if_none_match.empty()) {
+    // A client that holds the image usually still has the current one: the version alone tells.
+    auto etag = co_await app.querying([&]() -> Result<std::optional<std::string>> {
+      return identity::find_avatar_etag(app.store(), ctx.param("id"));
+    });
+    if (!etag) co_return fail(etag.error());
+    if (!*etag) co_return fail(no_avatar());
+    if (none_match_hits(if_none_match, **etag))
+      co_return avatar_response(http::empty_response(beast_http::status::not_modified), **etag);
+  }
+  // Reading a row of up to 2 MiB may take a moment: off the I/O threads.
   auto found = co_await app.querying([&]() -> Result<std::optional<identity::Avatar>> {
-    return identity::find_avatar(app.store(), app.avatars(), ctx.param("id"));
+    return identity::find_avatar(app.store(), ctx.param("id"));
   });
   if (!found) co_return fail(found.error());
   auto& avatar = *found;
-  if (!avatar) co_return fail(Error::not_found("not_found", "This user has no avatar."));
-  bool unchanged = none_match_hits(ctx.header(beast_http::field::if_none_match), avatar->etag);
-  http::Response res = unchanged ? http::empty_response(beast_http::status::not_modified)
-                                 : http::text_response(beast_http::status::ok, std::move(avatar->bytes), avatar->type);
-  res.set(beast_http::field::etag, avatar->etag);
-  res.set(beast_http::field::cache_control, kCacheControl);
-  res.set("X-Content-Type-Options", "nosniff");
-  co_return res;
+  if (!avatar) co_return fail(no_avatar());
+  // Checked again: the image may have changed since its version was read.
+  if (none_match_hits(if_none_match, avatar->etag))
+    co_return avatar_response(http::empty_response(beast_http::status::not_modified), avatar->etag);
+  co_return avatar_response(http::text_response(beast_http::status::ok, std::move(avatar->bytes), avatar->type),
+                            avatar->etag);
 }
 
 }  // namespace

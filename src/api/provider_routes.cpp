@@ -46,7 +46,6 @@ HandlerResult patch_provider(App& app, RequestContext& ctx) {
 HandlerResult delete_provider(App& app, RequestContext& ctx) {
   CO_TRY(caller, authorize(app, ctx, kPermission));
   if (auto ok = app.providers().remove(caller.project->id, std::string(ctx.param("name"))); !ok) co_return fail(ok.error());
-  app.external_login().forget_identities();
   co_return http::empty_response(beast_http::status::no_content);
 }
 

@@ -1,6 +1,6 @@
-// A bounded pool of threads for work that must never run on the I/O threads (password hashing,
-// and later blocking database drivers). Coroutines await it; when the queue is full the caller gets
-// an `overloaded` error at once instead of latency that grows without bound.
+// A bounded pool of threads for work that must never run on the I/O threads (password hashing, and
+// request handlers when the database driver blocks). Coroutines await it; when the queue is full the
+// caller gets an `overloaded` error at once instead of latency that grows without bound.
 #pragma once
 
 #include <sys/resource.h>
@@ -11,6 +11,7 @@
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -21,6 +22,7 @@
 #include <optional>
 #include <thread>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "core/error.hpp"
@@ -56,14 +58,8 @@ class BlockingPool {
   template <class F>
   boost::asio::awaitable<std::optional<std::invoke_result_t<F>>> run(F fn) {
     using R = std::invoke_result_t<F>;
-    if (in_flight_.fetch_add(1, std::memory_order_relaxed) >= capacity()) {
-      in_flight_.fetch_sub(1, std::memory_order_relaxed);
-      co_return std::nullopt;
-    }
-    struct Release {
-      std::atomic<unsigned>& n;
-      ~Release() { n.fetch_sub(1, std::memory_order_relaxed); }
-    } release{in_flight_};
+    auto seat = take_seat();
+    if (!seat) co_return std::nullopt;
     auto initiate = [this, &fn](auto handler) {
       auto home = boost::asio::get_associated_executor(handler);
       boost::asio::post(context_, [fn = std::move(fn), handler = std::move(handler), home]() mutable {
@@ -85,7 +81,40 @@ class BlockingPool {
     co_return result;
   }
 
+  // Runs the coroutine `work` on the pool's threads (request handlers, when the store blocks) and
+  // resumes the awaiting coroutine on its own executor. std::nullopt when the pool is full.
+  template <class T>
+  boost::asio::awaitable<std::optional<T>> run_awaitable(boost::asio::awaitable<T> work) {
+    auto seat = take_seat();
+    if (!seat) co_return std::nullopt;
+    co_return co_await boost::asio::co_spawn(context_, std::move(work), boost::asio::use_awaitable);
+  }
+
  private:
+  // One of capacity()'s places, held while a job waits or runs.
+  class Seat {
+   public:
+    explicit Seat(std::atomic<unsigned>& in_flight) : in_flight_(&in_flight) {}
+    Seat(Seat&& other) noexcept : in_flight_(std::exchange(other.in_flight_, nullptr)) {}
+    Seat(const Seat&) = delete;
+    Seat& operator=(const Seat&) = delete;
+    Seat& operator=(Seat&&) = delete;
+    ~Seat() {
+      if (in_flight_) in_flight_->fetch_sub(1, std::memory_order_relaxed);
+    }
+
+   private:
+    std::atomic<unsigned>* in_flight_;
+  };
+  // A place, or std::nullopt when the pool is full.
+  std::optional<Seat> take_seat() {
+    if (in_flight_.fetch_add(1, std::memory_order_relaxed) >= capacity()) {
+      in_flight_.fetch_sub(1, std::memory_order_relaxed);
+      return std::nullopt;
+    }
+    return std::optional<Seat>(std::in_place, in_flight_);
+  }
+
   boost::asio::io_context context_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   std::vector<std::thread> workers_;

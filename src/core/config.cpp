@@ -128,6 +128,8 @@ const std::vector<Key>& keys() {
       uint_key("server", "max_connections", [](Config& c) -> auto& { return c.server.max_connections; }, 1, 1000000),
       secret(string_key("server", "secret_key", [](Config& c) -> auto& { return c.server.secret_key; })),
       string_key("server", "secret_key_file", [](Config& c) -> auto& { return c.server.secret_key_file; }),
+      string_key("store", "url", [](Config& c) -> auto& { return c.store.url; }),
+      uint_key("store", "pool_size", [](Config& c) -> auto& { return c.store.pool_size; }, 1, 1000),
       string_key("store", "data_dir", [](Config& c) -> auto& { return c.store.data_dir; }),
       string_key("store", "synchronous", [](Config& c) -> auto& { return c.store.synchronous; }, {"normal", "full"}),
       duration_key("session", "idle_timeout", [](Config& c) -> auto& { return c.session.idle_timeout; }),

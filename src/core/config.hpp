@@ -34,6 +34,8 @@ struct ServerConfig {
 };
 
 struct StoreConfig {
+  std::string url;  // "postgres://...": PostgreSQL (several nodes); empty: SQLite in data_dir
+  unsigned pool_size = 16;  // PostgreSQL connections per node
   std::string data_dir = "./data";
   std::string synchronous = "normal";  // "normal" (WAL: survives process crash) or "full" (also power loss)
 };

@@ -41,6 +41,8 @@ Result<ServerKey> ServerKey::load(const std::string& base64_key, const std::stri
     // Written aside, then linked into place: link() never replaces a file, so nodes starting together
     // on a shared directory all end up reading the one key that won.
     std::string tmp = file + "." + crypto::hex_encode(random_bytes(8)) + ".tmp";
+    std::error_code ignored;  // the data dir of a PostgreSQL node may not exist yet
+    std::filesystem::create_directories(std::filesystem::path(file).parent_path(), ignored);
     {
       std::ofstream out(tmp, std::ios::trunc);
       if (!out) return fail(key_error("cannot create the server secret key file " + file));

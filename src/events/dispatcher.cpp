@@ -37,8 +37,10 @@ std::string scrubbed_mail(const boost::json::object& payload) {
 }
 }  // namespace
 
-Dispatcher::Dispatcher(store::Store& store, const Clock& clock, const Config& config, projects::ProjectService& projects)
-    : store_(store),
+Dispatcher::Dispatcher(store::Store& store, const Clock& clock, const Config& config, projects::ProjectService& projects,
+                       std::string node_id)
+    : node_id_(std::move(node_id)),
+      store_(store),
       clock_(clock),
       config_(config),
       projects_(projects),
@@ -49,8 +51,10 @@ Dispatcher::Dispatcher(store::Store& store, const Clock& clock, const Config& co
 Dispatcher::~Dispatcher() { stop(); }
 
 void Dispatcher::start() {
-  webhook_key_ = store_.write([](store::Repositories& r) {
-    r.outbox.release_leases();  // the embedded store has one node: leases left are from a process that died
+  webhook_key_ = store_.write([this](store::Repositories& r) {
+    // Leases this node still holds are from its previous run, which died: free them now. Other nodes'
+    // leases may be live; those of a node that died and does not come back simply run out.
+    r.outbox.release_leases(node_id_);
     return r.webhooks.secret_key();
   });
   for (unsigned i = 0; i < config_.events.workers; ++i) threads_.emplace_back([this] { run(); });
@@ -89,7 +93,7 @@ void Dispatcher::run() {
     std::optional<Timestamp> next;
     try {
       Timestamp now = clock_.now();
-      due = store_.write([&](store::Repositories& r) { return r.outbox.claim(now, now + lease, kClaimBatch); });
+      due = store_.write([&](store::Repositories& r) { return r.outbox.claim(now, now + lease, kClaimBatch, node_id_); });
       for (const Delivery& d : due)
         if (auto result = deliver(d)) store_.write([&](store::Repositories& r) { r.outbox.record(*result); });
       if (due.empty()) next = store_.read([](store::Repositories& r) { return r.outbox.next_due(); });

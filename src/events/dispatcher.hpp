@@ -32,7 +32,9 @@ class Dispatcher {
   // commit in the transaction that marks it done, so a crash can never make a finished task run again.
   using Task = std::function<void(store::Repositories& r, const std::string& project_id, const boost::json::object& input)>;
 
-  Dispatcher(store::Store& store, const Clock& clock, const Config& config, projects::ProjectService& projects);
+  // `node_id`: this node's stable name (core/node_id.hpp), recorded on the deliveries it holds.
+  Dispatcher(store::Store& store, const Clock& clock, const Config& config, projects::ProjectService& projects,
+             std::string node_id);
   ~Dispatcher();
 
   void on_task(std::string name, Task task) { tasks_[std::move(name)] = std::move(task); }
@@ -56,6 +58,7 @@ class Dispatcher {
   DeliveryOutcome retry_or_fail(const Delivery& d, std::optional<int> response_status, std::string error);
   std::optional<std::string> write_mail_file(const std::string& id, const std::string& message) const;
 
+  std::string node_id_;
   store::Store& store_;
   const Clock& clock_;
   const Config& config_;

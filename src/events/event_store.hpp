@@ -31,12 +31,13 @@ class OutboxStore {
  public:
   virtual ~OutboxStore() = default;
   virtual void insert(const Delivery& delivery) = 0;
-  // Takes up to `limit` due pending deliveries that no thread holds, holds them until `lease_until` and
-  // counts the attempt.
-  virtual std::vector<Delivery> claim(Timestamp now, Timestamp lease_until, size_t limit) = 0;
+  // Takes up to `limit` due pending deliveries that no thread holds, holds them for the node `holder`
+  // until `lease_until` and counts the attempt.
+  virtual std::vector<Delivery> claim(Timestamp now, Timestamp lease_until, size_t limit, std::string_view holder) = 0;
   virtual void record(const DeliveryOutcome& outcome) = 0;
-  // Frees every held row (at start-up of the embedded store's single node: holders died with the process).
-  virtual void release_leases() = 0;
+  // Frees the rows `holder` held (at a node's start-up: they were held by its previous run, which died),
+  // and rows held before holders were recorded.
+  virtual void release_leases(std::string_view holder) = 0;
   // A webhook's deliveries, newest first.
   virtual std::vector<Delivery> list_for_webhook(std::string_view webhook_id, std::optional<DeliveryStatus> status,
                                                  size_t limit, std::optional<std::string_view> before_id) = 0;

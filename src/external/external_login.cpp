@@ -37,7 +37,9 @@ identity::User new_user(const projects::Project& project, const ExternalProfile&
 
 ExternalLogin::ExternalLogin(store::Store& store, const Clock& clock, identity::UserService& users, Micros code_ttl,
                              size_t cache_size)
-    : store_(store), clock_(clock), users_(users), code_ttl_(code_ttl), identities_(cache_size) {}
+    : store_(store), clock_(clock), users_(users), code_ttl_(code_ttl), identities_(cache_size) {
+  store_.caches().follow(store::Topic::identities, identities_);
+}
 
 Result<SignedIn> ExternalLogin::sign_in(const projects::Project& project, const Provider& provider,
                                         const ExternalProfile& profile, FlowAction action) {
@@ -60,6 +62,7 @@ Result<SignedIn> ExternalLogin::sign_in(const projects::Project& project, const 
         if (!existing->active) return fail(user_inactive());
         identity.user_id = existing->id;
         r.identities.insert(identity);
+        r.changes.invalidate(store::Topic::identities, existing->id);
         return SignedIn{std::move(*existing), false, name};
       }
     }
@@ -69,10 +72,10 @@ Result<SignedIn> ExternalLogin::sign_in(const projects::Project& project, const 
     if (auto conflict = r.users.insert(user, std::nullopt)) return fail(identity::identifier_taken(*conflict));
     identity.user_id = user.id;
     r.identities.insert(identity);
+    r.changes.invalidate(store::Topic::identities, user.id);
     users_.record_user_event(r, "user.created", user);
     return SignedIn{std::move(user), true, name};
   });
-  if (result) identities_.erase(result->user.id);
   return result;
 }
 
@@ -96,7 +99,7 @@ Status ExternalLogin::unlink(const identity::User& user, const std::string& prov
       return fail(Error::conflict("last_login_method",
                                   "This is your only way to log in: set a password or link another provider first."));
     r.identities.remove(user.id, provider);
-    identities_.erase(user.id);
+    r.changes.invalidate(store::Topic::identities, user.id);
     return {};
   });
 }

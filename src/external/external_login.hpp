@@ -40,8 +40,6 @@ class ExternalLogin {
 
   // Cached: GET /v1/me shows them on every call.
   std::shared_ptr<const std::vector<Identity>> identities(const std::string& user_id);
-  // After identities change outside this service (a provider deleted).
-  void forget_identities() { identities_.clear(); }
   // 404 identity_not_found; 409 last_login_method when no other way to log in would remain.
   Status unlink(const identity::User& user, const std::string& provider);
 

@@ -93,6 +93,7 @@ Status ProviderService::remove(const std::string& project_id, const std::string&
   if (config_provider(project_id, name)) return fail(from_config(name));
   return store_.write([&](store::Repositories& r) -> Status {
     if (!r.providers.remove(project_id, name)) return fail(provider_not_found(name));
+    r.changes.invalidate_all(store::Topic::identities);  // its identities go with it
     r.identities.remove_for_provider(project_id, name);
     return {};
   });

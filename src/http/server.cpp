@@ -104,8 +104,10 @@ uint64_t body_limit_for(const Router& router, const Request& header, uint64_t se
 
 }  // namespace
 
-Server::Server(const ServerConfig& config, const Router& router, Metrics& metrics, bool log_requests)
-    : config_(config), router_(router), metrics_(metrics), log_requests_(log_requests), acceptor_(ioc_),
+Server::Server(const ServerConfig& config, const Router& router, Metrics& metrics, bool log_requests,
+               BlockingPool* handler_pool)
+    : config_(config), router_(router), metrics_(metrics), log_requests_(log_requests), handler_pool_(handler_pool),
+      acceptor_(ioc_),
       signals_(ioc_, SIGINT, SIGTERM) {}
 
 Server::~Server() = default;
@@ -296,7 +298,13 @@ asio::awaitable<Response> Server::respond(const Request& req, const std::string&
   if (match.route) {
     route_index = match.route->index;
     try {
-      result = co_await match.route->handler(ctx);
+      if (!handler_pool_) {
+        result = co_await match.route->handler(ctx);
+      } else if (auto done = co_await handler_pool_->run_awaitable(match.route->handler(ctx))) {
+        result = std::move(*done);
+      } else {
+        result = fail(Error::unavailable("overloaded", "Too many requests are in progress; retry shortly.", 1));
+      }
     } catch (const store::StoreFailure& e) {
       result = fail(Error::internal_error(e.what()));
     } catch (const std::exception& e) {

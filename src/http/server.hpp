@@ -13,6 +13,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "core/blocking_pool.hpp"
 #include "core/config.hpp"
 #include "http/metrics.hpp"
 #include "http/router.hpp"
@@ -21,7 +22,9 @@ namespace tessera::http {
 
 class Server {
  public:
-  Server(const ServerConfig& config, const Router& router, Metrics& metrics, bool log_requests);
+  // `handler_pool`: when set, handlers run there instead of on the I/O threads (their store calls block).
+  Server(const ServerConfig& config, const Router& router, Metrics& metrics, bool log_requests,
+         BlockingPool* handler_pool = nullptr);
   ~Server();
 
   // Binds; returns the bound address ("127.0.0.1:41234"), useful with port 0.
@@ -41,6 +44,7 @@ class Server {
   const Router& router_;
   Metrics& metrics_;
   bool log_requests_;
+  BlockingPool* handler_pool_;
   boost::asio::io_context ioc_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::signal_set signals_;

@@ -31,23 +31,29 @@ bool same_email(const std::optional<std::string>& a, const std::string& b) {
 }  // namespace
 
 EmailTokenService::EmailTokenService(store::Store& store, const Clock& clock, const crypto::PasswordHasher& hasher,
-                                     const Config& config, projects::ProjectService& projects, UserService& users,
-                                     session::SessionService& sessions)
+                                     const Config& config, projects::ProjectService& projects, UserService& users)
     : store_(store),
       clock_(clock),
       hasher_(hasher),
       config_(config),
       projects_(projects),
-      users_(users),
-      sessions_(sessions),
-      per_email_(config.account.requests_per_email, config.account.request_window),
-      per_ip_(config.account.requests_per_ip, config.account.request_window) {}
+      users_(users) {}
 
-Status EmailTokenService::limit(RateLimiter& limiter, const std::string& key) {
-  auto wait = limiter.hit(key, clock_.now());
-  if (!wait) return {};
+// Fixed windows counted in the database, so that every node sees the same counts. Limits are checked
+// in order; one that refuses stops the count there.
+Status EmailTokenService::limit(std::initializer_list<RequestLimit> limits) {
+  Timestamp now = clock_.now();
+  Micros window = config_.account.request_window;
+  auto refused = store_.write([&](store::Repositories& r) -> std::optional<Micros> {
+    for (const RequestLimit& l : limits) {
+      auto counted = r.rate_limits.hit(crypto::token_hash(std::string(l.purpose) + ":" + l.key), now, now - window);
+      if (counted.hits > l.max) return counted.start + window - now;
+    }
+    return std::nullopt;
+  });
+  if (!refused) return {};
   Error e = Error::make(429, "rate_limited", "Too many requests for this address; retry later.");
-  e.retry_after_seconds = static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(*wait).count()) + 1;
+  e.retry_after_seconds = static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(*refused).count()) + 1;
   return fail(std::move(e));
 }
 
@@ -56,8 +62,11 @@ Status EmailTokenService::request_password_reset(const projects::Project& projec
   std::vector<FieldError> errors;
   check_email(email, errors);
   if (!errors.empty()) return fail(Error::validation(std::move(errors)));
-  if (auto ok = limit(per_ip_, client_ip); !ok) return ok;
-  if (auto ok = limit(per_email_, project.id + ":" + identifier_key(IdentifierKind::email, email)); !ok) return ok;
+  if (auto ok = limit({{"ip", config_.account.requests_per_ip, client_ip},
+                       {"email", config_.account.requests_per_email,
+                        project.id + ":" + identifier_key(IdentifierKind::email, email)}});
+      !ok)
+    return ok;
   store_.write([&](store::Repositories& r) {
     events::record_task(r, clock_.now(), project.id, kPasswordResetTask, {{"email", email}});
   });
@@ -110,25 +119,27 @@ Status EmailTokenService::confirm_password_reset(const std::string& token, const
   if (!user) return fail(user.error());
 
   std::string hash = hasher_.hash(new_password);
-  auto removed = store_.write([&](store::Repositories& r) {
+  store_.write([&](store::Repositories& r) {  // may run again (a conflict on PostgreSQL): `user` stays as read
     Timestamp now = clock_.now();
-    if (!user->email_verified) {  // the mail reached the address: it is the user's
-      user->email_verified = true;
-      user->updated_at = now;
-      r.users.update(*user);
-      users_.record_user_event(r, "user.updated", *user);
+    User changed = *user;
+    if (!changed.email_verified) {  // the mail reached the address: it is the user's
+      changed.email_verified = true;
+      changed.updated_at = now;
+      r.users.update(changed);
+      users_.record_user_event(r, "user.updated", changed);
     }
-    return replace_password(r, now, *user, hash, std::nullopt, "reset");
+    replace_password(r, now, changed, hash, std::nullopt, "reset");
   });
-  sessions_.forget(removed);
-  users_.forget(user->id);
   return {};
 }
 
 Status EmailTokenService::request_email_verification(const User& me) {
   if (!me.email) return fail(Error::validation({{"email", "required", "the user has no email address to verify"}}));
   if (me.email_verified) return fail(Error::conflict("email_already_verified", "This email address is already verified."));
-  if (auto ok = limit(per_email_, me.project_id + ":" + identifier_key(IdentifierKind::email, *me.email)); !ok) return ok;
+  if (auto ok = limit({{"email", config_.account.requests_per_email,
+                        me.project_id + ":" + identifier_key(IdentifierKind::email, *me.email)}});
+      !ok)
+    return ok;
   auto project = projects_.find(me.project_id);
   if (!project) return fail(Error::not_found("project_not_found", "The project no longer exists."));
   store_.write([&](store::Repositories& r) { issue(r, *project, me, TokenPurpose::email_verification); });
@@ -146,16 +157,20 @@ Result<User> EmailTokenService::confirm_email(const std::string& token) {
       u->email_verified = true;
       u->updated_at = clock_.now();
       r.users.update(*u);
+      r.changes.invalidate(store::Topic::users, u->id);
       users_.record_user_event(r, "user.updated", *u);
     }
     return std::move(*u);
   });
-  if (user) users_.forget(user->id);
   return user;
 }
 
 uint64_t EmailTokenService::remove_expired() {
-  return store_.write([&](store::Repositories& r) { return r.one_time_tokens.remove_expired(clock_.now()); });
+  Timestamp now = clock_.now();
+  return store_.write([&](store::Repositories& r) {
+    r.rate_limits.remove_stale(now - config_.account.request_window);
+    return r.one_time_tokens.remove_expired(now);
+  });
 }
 
 }  // namespace tessera::identity

@@ -6,12 +6,12 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <initializer_list>
 #include <string>
 
 #include "core/clock.hpp"
 #include "core/config.hpp"
 #include "core/error.hpp"
-#include "core/rate_limiter.hpp"
 #include "crypto/password_hasher.hpp"
 #include "identity/one_time_token_store.hpp"
 #include "identity/user.hpp"
@@ -35,7 +35,7 @@ inline constexpr std::string_view kPasswordResetTask = "password.reset_lookup";
 class EmailTokenService {
  public:
   EmailTokenService(store::Store& store, const Clock& clock, const crypto::PasswordHasher& hasher, const Config& config,
-                    projects::ProjectService& projects, UserService& users, session::SessionService& sessions);
+                    projects::ProjectService& projects, UserService& users);
 
   // 429 rate_limited beyond the limits; otherwise queued, whether or not the email is registered.
   Status request_password_reset(const projects::Project& project, const std::string& email, const std::string& client_ip);
@@ -48,11 +48,17 @@ class EmailTokenService {
   Status request_email_verification(const User& me);
   Result<User> confirm_email(const std::string& token);
 
-  // Deletes expired tokens (the janitor's sweep).
+  // Deletes expired tokens and rate-limit windows (the janitor's sweep).
   uint64_t remove_expired();
 
  private:
-  Status limit(RateLimiter& limiter, const std::string& key);
+  struct RequestLimit {
+    std::string_view purpose;  // "ip", "email"
+    unsigned max;
+    std::string key;
+  };
+  // 429 rate_limited (with Retry-After) when a limit is exceeded.
+  Status limit(std::initializer_list<RequestLimit> limits);
   // Inside a write: a fresh token for `user` (earlier ones of this purpose stop working) and the mail.
   void issue(store::Repositories& repos, const projects::Project& project, const User& user, TokenPurpose purpose);
 
@@ -62,9 +68,6 @@ class EmailTokenService {
   const Config& config_;
   projects::ProjectService& projects_;
   UserService& users_;
-  session::SessionService& sessions_;
-  RateLimiter per_email_;
-  RateLimiter per_ip_;
 };
 
 }  // namespace tessera::identity

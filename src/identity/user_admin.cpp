@@ -98,48 +98,37 @@ Result<User> UserAdmin::update(const std::string& project_id, const std::string&
   if (patch.active) next.active = *patch.active;
   next.updated_at = clock_.now();
   bool suspending = current->active && !next.active;
-  std::vector<session::RemovedSession> revoked;
   Conflict conflict = store_.write([&](store::Repositories& r) {
     Conflict c = r.users.update(next);
     if (c) return c;
+    r.changes.invalidate(store::Topic::users, id);
     users_.record_user_event(r, "user.updated", next);
-    if (suspending) end_access(r, project_id, id, revoked, "user_suspended");
+    if (suspending) end_access(r, project_id, id, "user_suspended");
     return c;
   });
-  forget({id}, revoked);
   if (conflict) return fail(identifier_taken(*conflict));
   return next;
 }
 
 void UserAdmin::end_access(store::Repositories& r, const std::string& project_id, const std::string& user_id,
-                           std::vector<session::RemovedSession>& revoked_sessions,
                            std::optional<std::string_view> event_reason) {
   auto removed = r.sessions.remove_for_user(user_id, std::nullopt);
+  session::forget_sessions(r, removed);
   if (event_reason) session::record_sessions_revoked(r, clock_.now(), project_id, user_id, removed, *event_reason);
-  revoked_sessions.insert(revoked_sessions.end(), removed.begin(), removed.end());
   r.refresh_tokens.revoke_subject(user_id, clock_.now());
 }
 
-void UserAdmin::forget(const std::vector<std::string>& user_ids, const std::vector<session::RemovedSession>& revoked_sessions) {
-  sessions_.forget(revoked_sessions);
-  for (const auto& id : user_ids) users_.forget(id);
-}
-
 Status UserAdmin::remove(const std::string& project_id, const std::string& id) {
-  std::vector<session::RemovedSession> revoked;
-  Status removed = store_.write([&](store::Repositories& r) -> Status {
+  return store_.write([&](store::Repositories& r) -> Status {
     // The project check comes first: ending the sessions of another project's user must never happen.
     auto user = r.users.find(project_id, id);
     if (!user) return fail(user_not_found());
-    end_access(r, project_id, id, revoked, std::nullopt);
+    end_access(r, project_id, id, std::nullopt);
     r.users.remove(project_id, id);
+    r.changes.invalidate(store::Topic::users, id);
     users_.record_user_event(r, "user.deleted", *user);
     return {};
   });
-  if (!removed) return removed;
-  sessions_.forget(revoked);
-  users_.deleted(id);
-  return {};
 }
 
 Result<User> UserAdmin::lookup(const std::string& project_id, std::string_view field, std::string_view value) {
@@ -171,9 +160,9 @@ Result<uint64_t> UserAdmin::bulk_update(const std::string& project_id, const std
   for (auto& e : errors) e.field = "set." + e.field;
   if (!errors.empty()) return fail(Error::validation(std::move(errors)));
   std::vector<std::string> ids;
-  std::vector<session::RemovedSession> revoked;
   Status done = store_.write([&](store::Repositories& r) -> Status {
     ids = r.users.update_where(project_id, where, changes, clock_.now());
+    for (const auto& id : ids) r.changes.invalidate(store::Topic::users, id);
     if (events::has_subscribers(r, project_id, "user.updated"))
       for (const auto& id : ids)
         if (auto user = r.users.find(project_id, id)) users_.record_user_event(r, "user.updated", *user);
@@ -187,11 +176,10 @@ Result<uint64_t> UserAdmin::bulk_update(const std::string& project_id, const std
       }
     }
     if (changes.active == false)
-      for (const auto& id : ids) end_access(r, project_id, id, revoked, "user_suspended");
+      for (const auto& id : ids) end_access(r, project_id, id, "user_suspended");
     return {};
   });
   if (!done) return fail(done.error());
-  forget(ids, revoked);
   return ids.size();
 }
 
@@ -208,8 +196,8 @@ Result<uint64_t> UserAdmin::bulk_delete(const std::string& project_id, const std
       } while (matched.after);
     }
     ids = r.users.remove_where(project_id, where);  // sessions go with the rows; refresh tokens need the user
+    for (const auto& id : ids) r.changes.invalidate(store::Topic::users, id);
   });
-  for (const auto& id : ids) users_.deleted(id);
   return ids.size();
 }
 

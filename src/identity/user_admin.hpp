@@ -62,8 +62,7 @@ class UserAdmin {
   // Inside a write: end what a suspended or deleted user could still use.
   // `event_reason`: record session.revoked with it (a suspension), or not (a deletion says user.deleted).
   void end_access(store::Repositories& repos, const std::string& project_id, const std::string& user_id,
-                  std::vector<session::RemovedSession>& revoked_sessions, std::optional<std::string_view> event_reason);
-  void forget(const std::vector<std::string>& user_ids, const std::vector<session::RemovedSession>& revoked_sessions);
+                  std::optional<std::string_view> event_reason);
 
   store::Store& store_;
   const Clock& clock_;

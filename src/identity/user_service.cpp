@@ -59,7 +59,9 @@ void merge_patch(boost::json::object& target, const boost::json::object& patch) 
 
 UserService::UserService(store::Store& store, const Clock& clock, const crypto::PasswordHasher& hasher,
                          session::SessionService& sessions, size_t cache_size)
-    : store_(store), clock_(clock), hasher_(hasher), sessions_(sessions), cache_(cache_size) {}
+    : store_(store), clock_(clock), hasher_(hasher), sessions_(sessions), cache_(cache_size) {
+  store_.caches().follow(store::Topic::users, cache_);
+}
 
 Error identifier_taken(const std::string& field) {
   Error e = Error::conflict("identifier_taken", "This " + field + " is already registered in the project.");
@@ -90,11 +92,6 @@ Result<User> UserService::sign_up(const projects::Project& project, const SignUp
   });
   if (conflict) return fail(identifier_taken(*conflict));
   return u;
-}
-
-void UserService::deleted(const std::string& user_id) {
-  cache_.erase(user_id);
-  if (on_deleted_) on_deleted_(user_id);
 }
 
 void UserService::record_user_event(store::Repositories& r, std::string_view type, const User& user) const {
@@ -244,10 +241,10 @@ Result<User> UserService::update_profile(const User& me, const ProfilePatch& pat
     Conflict c = r.users.update(next);
     if (c) return c;
     if (new_hash) r.users.set_password_hash(next.id, new_hash, next.updated_at);
+    r.changes.invalidate(store::Topic::users, next.id);
     record_user_event(r, "user.updated", next);
     return c;
   });
-  cache_.erase(me.id);
   if (conflict) return fail(identifier_taken(*conflict));
   return next;
 }
@@ -260,15 +257,13 @@ Status UserService::change_password(const User& me, const std::string& current_s
   if (!errors.empty()) return fail(Error::validation(std::move(errors)));
   if (auto ok = verify_current_password(me, old_password, "old_password"); !ok) return ok;
   std::string hash = hasher_.hash(new_password);
-  auto revoked = store_.write([&](store::Repositories& r) {
-    return replace_password(r, clock_.now(), me, hash, current_session_id, "change");
+  store_.write([&](store::Repositories& r) {
+    replace_password(r, clock_.now(), me, hash, current_session_id, "change");
   });
-  sessions_.forget(revoked);
-  cache_.erase(me.id);
   return {};
 }
 
-std::vector<session::RemovedSession> replace_password(store::Repositories& r, Timestamp now, const User& user,
+void replace_password(store::Repositories& r, Timestamp now, const User& user,
                                                       const std::string& hash,
                                                       std::optional<std::string_view> keep_session,
                                                       std::string_view via) {
@@ -276,22 +271,21 @@ std::vector<session::RemovedSession> replace_password(store::Repositories& r, Ti
   r.refresh_tokens.revoke_subject(user.id, now);
   r.one_time_tokens.remove_for_user(user.id, TokenPurpose::password_reset);
   auto removed = r.sessions.remove_for_user(user.id, keep_session);
+  session::forget_sessions(r, removed);
+  r.changes.invalidate(store::Topic::users, user.id);
   events::record(r, now, {"password.changed", user.project_id, {{"user_id", user.id}, {"via", via}}});
   session::record_sessions_revoked(r, now, user.project_id, user.id, removed,
                                    via == "reset" ? "password_reset" : "password_changed");
-  return removed;
 }
 
 Status UserService::delete_self(const User& me, const std::optional<std::string>& password) {
   if (auto ok = verify_current_password(me, password, "password"); !ok) return ok;
-  auto revoked = store_.write([&](store::Repositories& r) {
-    auto sessions = r.sessions.remove_for_user(me.id, std::nullopt);
+  store_.write([&](store::Repositories& r) {
+    session::forget_sessions(r, r.sessions.remove_for_user(me.id, std::nullopt));
     r.users.remove(me.project_id, me.id);
+    r.changes.invalidate(store::Topic::users, me.id);
     record_user_event(r, "user.deleted", me);
-    return sessions;
   });
-  sessions_.forget(revoked);
-  deleted(me.id);
   return {};
 }
 

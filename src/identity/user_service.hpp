@@ -3,7 +3,6 @@
 #pragma once
 
 #include <boost/json/value.hpp>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -67,11 +66,6 @@ class UserService {
                          const std::string& new_password);  // hashes
   Status delete_self(const User& me, const std::optional<std::string>& password);  // hashes
 
-  void forget(const std::string& user_id) { cache_.erase(user_id); }
-  // After a user's row is deleted (by anyone): forgets it and tells the on_deleted listener (avatar files).
-  void deleted(const std::string& user_id);
-  void on_deleted(std::function<void(const std::string&)> listener) { on_deleted_ = std::move(listener); }
-
   // Inside a write: records a user.* event carrying the user object.
   void record_user_event(store::Repositories& repos, std::string_view type, const User& user) const;
 
@@ -85,7 +79,6 @@ class UserService {
   const crypto::PasswordHasher& hasher_;
   session::SessionService& sessions_;
   BoundedCache<User> cache_;
-  std::function<void(const std::string&)> on_deleted_;
 };
 
 // 409 identifier_taken naming the field ("email", "login" or "phone").
@@ -108,11 +101,9 @@ void reset_verification_if_email_changed(const User& before, User& after);
 
 // Inside a write: sets a new password hash, ends every session (except `keep_session`) and refresh token
 // of the user, voids pending reset tokens, and records password.changed and session.revoked.
-// `via`: "change" or "reset". Returns the removed sessions, for the session cache.
-std::vector<session::RemovedSession> replace_password(store::Repositories& repos, Timestamp now, const User& user,
-                                                      const std::string& hash,
-                                                      std::optional<std::string_view> keep_session,
-                                                      std::string_view via);
+// `via`: "change" or "reset".
+void replace_password(store::Repositories& repos, Timestamp now, const User& user, const std::string& hash,
+                      std::optional<std::string_view> keep_session, std::string_view via);
 
 // RFC 7386 JSON merge-patch.
 void merge_patch(boost::json::object& target, const boost::json::object& patch);

@@ -26,7 +26,12 @@ bool valid_project_alias(std::string_view alias) {
   return true;
 }
 
-ProjectService::ProjectService(store::Store& store, const Clock& clock) : store_(store), clock_(clock) {}
+ProjectService::ProjectService(store::Store& store, const Clock& clock) : store_(store), clock_(clock) {
+  store_.caches().subscribe(store::Topic::projects, [this](std::string_view) {
+    std::unique_lock lock(mutex_);
+    snapshot_.reset();  // the next lookup reloads
+  });
+}
 
 Result<Project> ProjectService::create(std::string_view alias, std::string_view name) {
   if (!valid_project_alias(alias))
@@ -38,11 +43,11 @@ Result<Project> ProjectService::create(std::string_view alias, std::string_view 
   p.created_at = clock_.now();
   bool inserted = store_.write([&](store::Repositories& r) {
     if (!r.projects.insert(p)) return false;
+    r.changes.invalidate_all(store::Topic::projects);
     for (const auto& role : access::builtin_roles(p.id, p.created_at)) r.roles.insert(role);
     return true;
   });
   if (!inserted) return fail(Error::conflict("project_alias_taken", "A project with this alias exists."));
-  snapshot(Micros(0));
   return p;
 }
 
@@ -88,8 +93,10 @@ Result<Project> ProjectService::update(const std::string& id, const ProjectSetti
   }
   if (in.link_by_email) p.link_by_email = *in.link_by_email;
   if (!errors.empty()) return fail(Error::validation(std::move(errors)));
-  store_.write([&](store::Repositories& r) { r.projects.update(p); });
-  snapshot(Micros(0));
+  store_.write([&](store::Repositories& r) {
+    r.projects.update(p);
+    r.changes.invalidate_all(store::Topic::projects);
+  });
   return p;
 }
 

@@ -16,7 +16,9 @@ Error invalid_client() {
 }  // namespace
 
 ApiKeyService::ApiKeyService(store::Store& store, const Clock& clock, size_t cache_size)
-    : store_(store), clock_(clock), cache_(cache_size) {}
+    : store_(store), clock_(clock), cache_(cache_size) {
+  store_.caches().follow(store::Topic::api_keys, cache_);
+}
 
 Result<IssuedApiKey> ApiKeyService::create(const std::string& project_id, const NewApiKey& in,
                                            const access::PermissionSet* grantor) {
@@ -55,8 +57,10 @@ Result<ApiKey> ApiKeyService::get(const std::string& project_id, const std::stri
 
 Status ApiKeyService::revoke(const std::string& project_id, const std::string& id) {
   // Its refresh tokens die with it: a refresh checks that the key still exists.
-  bool removed = store_.write([&](store::Repositories& r) { return r.api_keys.remove(project_id, id); });
-  cache_.erase(id);
+  bool removed = store_.write([&](store::Repositories& r) {
+    r.changes.invalidate(store::Topic::api_keys, id);
+    return r.api_keys.remove(project_id, id);
+  });
   if (!removed) return fail(Error::not_found("api_key_not_found", "No such API key."));
   return {};
 }

@@ -1,5 +1,6 @@
 #include "session/key_ring.hpp"
 
+#include "core/log.hpp"
 #include "core/uuid.hpp"
 #include "store/store.hpp"
 
@@ -22,6 +23,14 @@ KeyRing::KeyRing(store::Store& store, const Clock& clock, Micros longest_token_t
     if (!has_current) r.signing_keys.insert(new_key(clock_));
   });
   reload();
+  // A rotation anywhere (another node, `tessera keys rotate`): load the new key now.
+  store_.caches().subscribe(store::Topic::signing_keys, [this](std::string_view) {
+    try {
+      reload();
+    } catch (const std::exception& e) {
+      log::warn("signing keys not reloaded", {{"internal", e.what()}});
+    }
+  });
 }
 
 std::string KeyRing::rotate(store::Store& store, const Clock& clock) {
@@ -30,6 +39,7 @@ std::string KeyRing::rotate(store::Store& store, const Clock& clock) {
     for (auto& k : r.signing_keys.list())
       if (!k.retired_at) r.signing_keys.retire(k.kid, clock.now());
     r.signing_keys.insert(fresh);
+    r.changes.invalidate_all(store::Topic::signing_keys);
   });
   return fresh.kid;
 }

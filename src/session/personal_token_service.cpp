@@ -12,7 +12,9 @@ Error invalid_token() { return Error::unauthorized("invalid_token", "The access 
 }  // namespace
 
 PersonalTokenService::PersonalTokenService(store::Store& store, const Clock& clock, Micros max_ttl, size_t cache_size)
-    : store_(store), clock_(clock), max_ttl_(max_ttl), cache_(cache_size) {}
+    : store_(store), clock_(clock), max_ttl_(max_ttl), cache_(cache_size) {
+  store_.caches().follow(store::Topic::personal_tokens, cache_);
+}
 
 Result<IssuedPersonalToken> PersonalTokenService::create(const std::string& project_id, const std::string& user_id,
                                                          const NewPersonalToken& in,
@@ -46,9 +48,12 @@ std::vector<PersonalToken> PersonalTokenService::list(const std::string& user_id
 }
 
 Status PersonalTokenService::revoke(const std::string& user_id, const std::string& id) {
-  auto hash = store_.write([&](store::Repositories& r) { return r.personal_tokens.remove(user_id, id); });
+  auto hash = store_.write([&](store::Repositories& r) {
+    auto removed = r.personal_tokens.remove(user_id, id);
+    if (removed) r.changes.invalidate(store::Topic::personal_tokens, *removed);
+    return removed;
+  });
   if (!hash) return fail(Error::not_found("token_not_found", "No such personal access token."));
-  cache_.erase(*hash);
   return {};
 }
 

@@ -12,7 +12,9 @@ Micros slide_write_interval(Micros idle_timeout) {
 }
 
 SessionService::SessionService(store::Store& store, const Clock& clock, const SessionConfig& config)
-    : store_(store), clock_(clock), config_(config), cache_(config.cache_size) {}
+    : store_(store), clock_(clock), config_(config), cache_(config.cache_size) {
+  store_.caches().follow(store::Topic::sessions, cache_);
+}
 
 Micros SessionService::idle_timeout(const projects::Project& p) const {
   return p.session_idle_timeout.value_or(config_.idle_timeout);
@@ -41,9 +43,9 @@ IssuedSession SessionService::issue(const projects::Project& project, const std:
   store_.write([&](store::Repositories& r) {
     r.sessions.insert(s);
     r.users.touch(user_id, now);  // signing in is a request too
+    r.changes.invalidate(store::Topic::users, user_id);
     if (also) also(r, s);
   });
-  if (on_user_touched_) on_user_touched_(user_id);
   cache_.put(s.token_hash, std::make_shared<const LiveSession>(s));
   return out;
 }
@@ -52,21 +54,26 @@ Result<LiveSessionPtr> SessionService::authenticate(std::string_view token, cons
   if (!crypto::token_well_formed(token, crypto::kSessionTokenPrefix))
     return fail(Error::unauthorized("invalid_token", "The access token is not valid."));
   std::string hash = crypto::token_hash(token);
+  Timestamp now = clock_.now();
+  int64_t now_us = to_micros(now);
+  auto idle_over = [&](const LiveSession& l) {
+    return now >= l.row.expires_at || now_us >= l.idle_expires_at_us.load(std::memory_order_relaxed);
+  };
   LiveSessionPtr live = cache_.get(hash);
+  // A cached session that looks idle may have been used through another node since: ask the store.
+  if (live && idle_over(*live)) {
+    cache_.erase(hash);
+    live = nullptr;
+  }
   if (!live) {
     uint64_t epoch = cache_.epoch();
     auto row = store_.read([&](store::Repositories& r) { return r.sessions.find_by_token_hash(hash); });
     if (!row) return fail(Error::unauthorized("invalid_token", "The access token is not valid."));
     live = std::make_shared<const LiveSession>(std::move(*row));
+    if (idle_over(*live)) return fail(Error::unauthorized("session_expired", "The session has expired; sign in again."));
     cache_.fill(hash, live, epoch);
   }
   const Session& s = live->row;
-  Timestamp now = clock_.now();
-  int64_t now_us = to_micros(now);
-  if (now >= s.expires_at || now_us >= live->idle_expires_at_us.load(std::memory_order_relaxed)) {
-    cache_.erase(hash);
-    return fail(Error::unauthorized("session_expired", "The session has expired; sign in again."));
-  }
   std::shared_ptr<const projects::Project> owned;
   if (!project_hint || project_hint->id != s.project_id) {
     owned = project_lookup_ ? project_lookup_(s.project_id) : nullptr;
@@ -82,8 +89,8 @@ Result<LiveSessionPtr> SessionService::authenticate(std::string_view token, cons
     store_.write([&](store::Repositories& r) {
       r.sessions.touch(s.id, from_micros(new_idle), now);
       r.users.touch(s.user_id, now);
+      r.changes.invalidate(store::Topic::users, s.user_id);
     });
-    if (on_user_touched_) on_user_touched_(s.user_id);
   }
   return live;
 }
@@ -110,16 +117,19 @@ Status SessionService::revoke(const std::string& project_id, const std::string& 
                               std::string_view reason) {
   auto hash = store_.write([&](store::Repositories& r) {
     auto removed = r.sessions.remove(user_id, session_id);
-    if (removed) record_sessions_revoked(r, clock_.now(), project_id, user_id, {{session_id, *removed}}, reason);
+    if (removed) {
+      std::vector<RemovedSession> gone{{session_id, *removed}};
+      forget_sessions(r, gone);
+      record_sessions_revoked(r, clock_.now(), project_id, user_id, gone, reason);
+    }
     return removed;
   });
   if (!hash) return fail(Error::not_found("session_not_found", "No such session."));
-  cache_.erase(*hash);
   return {};
 }
 
-void SessionService::forget(const std::vector<RemovedSession>& sessions) {
-  for (auto& s : sessions) cache_.erase(s.token_hash);
+void forget_sessions(store::Repositories& r, const std::vector<RemovedSession>& sessions) {
+  for (auto& s : sessions) r.changes.invalidate(store::Topic::sessions, s.token_hash);
 }
 
 void record_sessions_revoked(store::Repositories& r, Timestamp now, const std::string& project_id,

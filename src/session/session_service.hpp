@@ -65,9 +65,6 @@ class SessionService {
   Status revoke(const std::string& project_id, const std::string& user_id, const std::string& session_id,
                 std::string_view reason);
 
-  // Drop revoked sessions from the cache; callers that delete session rows in their own transaction
-  // (password change, user deletion) pass the removed hashes here after committing.
-  void forget(const std::vector<RemovedSession>& sessions);
 
   // Effective timeouts of a project.
   Micros idle_timeout(const projects::Project& project) const;
@@ -76,8 +73,6 @@ class SessionService {
   uint64_t remove_expired();
   uint64_t count_active();
 
-  // Called with a user id whenever its last_request_at is written, so user caches can drop it.
-  void on_user_touched(std::function<void(const std::string&)> callback) { on_user_touched_ = std::move(callback); }
   // How effective timeouts are found for a session's project.
   void set_project_lookup(std::function<std::shared_ptr<const projects::Project>(const std::string&)> lookup) {
     project_lookup_ = std::move(lookup);
@@ -88,9 +83,11 @@ class SessionService {
   const Clock& clock_;
   SessionConfig config_;
   BoundedCache<LiveSession> cache_;
-  std::function<void(const std::string&)> on_user_touched_;
   std::function<std::shared_ptr<const projects::Project>(const std::string&)> project_lookup_;
 };
+
+// Inside a write: the removed sessions leave every node's cache when the write commits.
+void forget_sessions(store::Repositories& repos, const std::vector<RemovedSession>& sessions);
 
 // Inside a write: records session.revoked for sessions a bulk revocation removed (nothing when none).
 void record_sessions_revoked(store::Repositories& repos, Timestamp now, const std::string& project_id,

@@ -30,6 +30,7 @@ int64_t unix_seconds(Timestamp t) { return seconds(t.time_since_epoch()); }
 TokenService::TokenService(store::Store& store, const Clock& clock, const TokenConfig& config, std::string issuer,
                            KeyRing& keys, size_t cache_size)
     : store_(store), clock_(clock), config_(config), issuer_(std::move(issuer)), keys_(keys), verified_(cache_size) {
+  store_.caches().follow(store::Topic::access_tokens, verified_);
   mac_key_ = store_.write([](store::Repositories& r) { return r.refresh_tokens.mac_key(); });
 }
 
@@ -223,8 +224,8 @@ void TokenService::revoke(const std::string& project_id, std::string_view token)
   if (!access || (*access)->project_id != project_id) return;
   store_.write([&](store::Repositories& r) {
     r.revoked_tokens.insert((*access)->jti, project_id, (*access)->expires_at);
+    r.changes.invalidate(store::Topic::access_tokens, crypto::token_hash(token));
   });
-  verified_.erase(crypto::token_hash(token));
 }
 
 void TokenService::sweep() {

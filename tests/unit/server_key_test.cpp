@@ -217,7 +217,8 @@ TEST_F(ServerKeyTest, LoadRefusesAFileThatHoldsNoKey) {
 
 TEST_F(ServerKeyTest, LoadFailsWhenTheFileCannotBeCreated) {
   TempDir dir;
-  std::string file = (dir.path() / "missing-dir" / "secret.key").string();
+  write_file(dir.path() / "a-file", "x");  // a missing directory is created, but not one inside a file
+  std::string file = (dir.path() / "a-file" / "secret.key").string();
   auto key = ServerKey::load("", file);
   ASSERT_FALSE(key);
   EXPECT_EQ(key.error().code, "invalid_config");

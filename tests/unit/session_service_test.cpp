@@ -45,10 +45,14 @@ class SessionServiceTest : public ::testing::Test {
   }
   void TearDown() override {
     service_.reset();
+    retired_services_.clear();
     store_.reset();
   }
 
+  // A service subscribes its cache to the store for the store's lifetime (as the application wires
+  // them), so a replaced one is kept alive, not destroyed under its subscription.
   std::unique_ptr<SessionService> make_service(const SessionConfig& config) {
+    if (service_) retired_services_.push_back(std::move(service_));
     return std::make_unique<SessionService>(*store_, clock_, config);
   }
 
@@ -95,6 +99,7 @@ class SessionServiceTest : public ::testing::Test {
   projects::Project project_;
   std::string user_id_, other_user_id_;
   std::unique_ptr<SessionService> service_;
+  std::vector<std::unique_ptr<SessionService>> retired_services_;
 };
 
 TEST(SlideWriteInterval, OnceAMinuteOrATenthOfTheIdleTimeout) {
@@ -241,21 +246,23 @@ TEST_F(SessionServiceTest, CannotRevokeAnotherUsersSession) {
   EXPECT_EQ(code_of(authenticate(s)), "ok");
 }
 
-TEST_F(SessionServiceTest, ForgetDropsSessionsRemovedInAnotherTransaction) {
+TEST_F(SessionServiceTest, ForgetSessionsDropsThemWhenTheirTransactionCommits) {
   IssuedSession keep = issue(), drop1 = issue(), drop2 = issue();
   for (auto* s : {&keep, &drop1, &drop2}) ASSERT_TRUE(authenticate(*s));  // all cached
-  auto removed = store_->write(
-      [&](Repositories& r) { return r.sessions.remove_for_user(user_id_, std::string_view(keep.session.id)); });
+  auto removed = store_->write([&](Repositories& r) {
+    auto gone = r.sessions.remove_for_user(user_id_, std::string_view(keep.session.id));
+    forget_sessions(r, gone);
+    return gone;
+  });
   ASSERT_EQ(removed.size(), 2u);
-  service_->forget(removed);
   EXPECT_EQ(code_of(authenticate(keep)), "ok");
   EXPECT_EQ(code_of(authenticate(drop1)), "invalid_token");
   EXPECT_EQ(code_of(authenticate(drop2)), "invalid_token");
 }
 
 TEST_F(SessionServiceTest, SlideIsPersistedAtMostOncePerInterval) {
-  int touches = 0;
-  service_->on_user_touched([&](const std::string& id) {
+  int touches = 0;  // the user's cached row is dropped whenever last_request_at is written
+  store_->caches().subscribe(store::Topic::users, [&](std::string_view id) {
     EXPECT_EQ(id, user_id_);
     ++touches;
   });

@@ -1,7 +1,7 @@
 // store/sqlite: the user filter language compiled to SQL, on a real database in a temp dir: every
 // operator on every kind of field, typed data paths, sorting with NULLs and mixed directions, keyset
 // paging (also while rows are inserted), injection attempts, project scoping, bulk update and delete.
-#include "store/sqlite/sqlite_user_query.hpp"
+#include "store/sql/sql_user_query.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -25,6 +25,7 @@
 #include "crypto/random.hpp"
 #include "crypto/token.hpp"
 #include "identity/user_query.hpp"
+#include "store/sqlite/sqlite_connection.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "support/temp_dir.hpp"
 
@@ -33,6 +34,9 @@ namespace {
 
 namespace json = boost::json;
 using identity::User;
+using sql::SqlQuery;
+using sql::compile_user_list;
+using sql::compile_user_where;
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
@@ -207,12 +211,12 @@ class UserQueryStoreTest : public ::testing::Test {
   std::string plan(const std::string& qs) {
     auto query = identity::parse_user_query(qs);
     EXPECT_TRUE(query) << qs;
-    SqlQuery sql = compile_user_list(project_a_, *query, "id");
-    sql.sql = "EXPLAIN QUERY PLAN " + sql.sql;
+    SqlQuery q = compile_user_list(sql::Dialect::sqlite, project_a_, *query, "id");
+    q.sql = "EXPLAIN QUERY PLAN " + q.sql;
     Connection conn(dir_.str() + "/tessera.db", false, "normal");
-    OneShotStatement st(conn, sql);
+    sql::Statement st = sql::prepare_query(conn, q);
     std::string out;
-    while (st.step()) out += st.row().text(3) + "\n";
+    while (st.step()) out += st.text(3) + "\n";
     return out;
   }
 
@@ -430,15 +434,15 @@ TEST_F(UserQueryStoreTest, UserTextOnlyTravelsAsParameters) {
     where.push_back({field, identity::FilterOp::prefix, json::value(evil)});
   }
   where.push_back({"tags", identity::FilterOp::contains, json::value(evil)});
-  SqlQuery sql = compile_user_where(evil, where);
-  EXPECT_THAT(sql.sql, ::testing::Not(HasSubstr("DROP")));
-  EXPECT_THAT(sql.sql, ::testing::Not(HasSubstr("'x")));
+  SqlQuery q = compile_user_where(sql::Dialect::sqlite, evil, where);
+  EXPECT_THAT(q.sql, ::testing::Not(HasSubstr("DROP")));
+  EXPECT_THAT(q.sql, ::testing::Not(HasSubstr("'x")));
   identity::UserQuery query;
   query.where = where;
   query.sort = {{"data.a", true}, {"email", false}};
   query.after = identity::Cursor{{json::value(evil), json::value(evil)}, evil, "-data.a,email"};
-  sql = compile_user_list(evil, query, "id");
-  EXPECT_THAT(sql.sql, ::testing::Not(HasSubstr("DROP")));
+  q = compile_user_list(sql::Dialect::sqlite, evil, query, "id");
+  EXPECT_THAT(q.sql, ::testing::Not(HasSubstr("DROP")));
   // And it runs: nothing matches.
   EXPECT_TRUE(store_->read([&](Repositories& r) { return r.users.list(evil, query).items.empty(); }));
 }

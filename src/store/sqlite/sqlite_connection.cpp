@@ -1,71 +1,62 @@
 #include "store/sqlite/sqlite_connection.hpp"
 
+#include <boost/json/string.hpp>
+
 #include "store/store.hpp"
 
 namespace tessera::store::sqlite {
 
-Statement::~Statement() {
+SqliteCursor::~SqliteCursor() {
+  if (owned_) sqlite3_finalize(stmt_);
+}
+
+void SqliteCursor::reset() {
   sqlite3_reset(stmt_);
   sqlite3_clear_bindings(stmt_);
 }
 
-Statement& Statement::bind(int index, std::string_view text) {
+void SqliteCursor::bind_text(int index, std::string_view text) {
   sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
-  return *this;
 }
-Statement& Statement::bind(int index, const std::optional<std::string>& text) {
-  return text ? bind(index, std::string_view(*text)) : bind_null(index);
-}
-Statement& Statement::bind(int index, int64_t value) {
-  sqlite3_bind_int64(stmt_, index, value);
-  return *this;
-}
-Statement& Statement::bind(int index, const std::optional<Timestamp>& t) {
-  return t ? bind(index, *t) : bind_null(index);
-}
-Statement& Statement::bind_blob(int index, std::string_view bytes) {
+void SqliteCursor::bind_int(int index, int64_t value) { sqlite3_bind_int64(stmt_, index, value); }
+void SqliteCursor::bind_double(int index, double value) { sqlite3_bind_double(stmt_, index, value); }
+void SqliteCursor::bind_blob(int index, std::string_view bytes) {
   sqlite3_bind_blob(stmt_, index, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
-  return *this;
 }
-Statement& Statement::bind_null(int index) {
-  sqlite3_bind_null(stmt_, index);
-  return *this;
-}
+void SqliteCursor::bind_null(int index) { sqlite3_bind_null(stmt_, index); }
 
-bool Statement::step() {
+bool SqliteCursor::step() {
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
   conn_.throw_error(sqlite3_sql(stmt_));
 }
 
-void Statement::run() {
-  while (step()) {
-  }
-}
-
-std::optional<std::string> Statement::run_unique() {
+std::optional<std::string> SqliteCursor::run_unique() {
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_DONE || rc == SQLITE_ROW) return std::nullopt;
-  if (rc == SQLITE_CONSTRAINT_UNIQUE) return std::string(sqlite3_errmsg(conn_.handle()));
+  if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+    return std::string(sqlite3_errmsg(conn_.handle()));
   conn_.throw_error(sqlite3_sql(stmt_));
 }
 
-std::string Statement::text(int col) const {
+std::string SqliteCursor::text(int col) const {
   auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
   return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col))) : std::string();
 }
-std::optional<std::string> Statement::optional_text(int col) const {
-  if (is_null(col)) return std::nullopt;
-  return text(col);
-}
-std::optional<Timestamp> Statement::optional_time(int col) const {
-  if (is_null(col)) return std::nullopt;
-  return time(col);
-}
-std::string Statement::blob(int col) const {
+
+std::string SqliteCursor::blob(int col) const {
   auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, col));
   return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col))) : std::string();
+}
+
+boost::json::value SqliteCursor::value(int col) const {
+  switch (sqlite3_column_type(stmt_, col)) {
+    case SQLITE_NULL: return nullptr;
+    case SQLITE_INTEGER: return sqlite3_column_int64(stmt_, col);
+    case SQLITE_FLOAT: return sqlite3_column_double(stmt_, col);
+    default: return boost::json::string(text(col));
+  }
 }
 
 Connection::Connection(const std::string& path, bool create, std::string_view synchronous) {
@@ -85,19 +76,31 @@ Connection::Connection(const std::string& path, bool create, std::string_view sy
 }
 
 Connection::~Connection() {
-  for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+  statements_.clear();  // finalizes every cached statement before closing
   sqlite3_close(db_);
 }
 
-Statement Connection::prepare(const char* sql) {
+sqlite3_stmt* Connection::compile(std::string_view sql, unsigned flags) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), flags, &stmt, nullptr) != SQLITE_OK ||
+      stmt == nullptr) {
+    sqlite3_finalize(stmt);
+    throw_error(sql);
+  }
+  return stmt;
+}
+
+sql::Statement Connection::prepare(const char* sql) {
   auto it = statements_.find(sql);
   if (it == statements_.end()) {
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK)
-      throw_error(sql);
-    it = statements_.emplace(sql, stmt).first;
+    auto cursor = std::make_unique<SqliteCursor>(*this, compile(sql, SQLITE_PREPARE_PERSISTENT), true);
+    it = statements_.emplace(sql, std::move(cursor)).first;
   }
-  return Statement(*this, it->second);
+  return sql::Statement(*it->second);
+}
+
+sql::Statement Connection::prepare_once(const std::string& sql) {
+  return sql::Statement(std::make_unique<SqliteCursor>(*this, compile(sql, 0), true));
 }
 
 void Connection::exec(const std::string& sql) {

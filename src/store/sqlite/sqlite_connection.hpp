@@ -1,78 +1,69 @@
-// A thin RAII layer over one SQLite connection: cached prepared statements and typed binding.
+// One SQLite connection behind the shared SQL interface: cached prepared statements, typed binding.
 #pragma once
 
 #include <sqlite3.h>
 
-#include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <memory>
 
-#include "core/clock.hpp"
+#include "store/sql/sql_connection.hpp"
 
 namespace tessera::store::sqlite {
 
 class Connection;
 
-// One execution of a cached prepared statement; resets it when it goes out of scope.
-class Statement {
+class SqliteCursor final : public sql::Cursor {
  public:
-  Statement(Connection& conn, sqlite3_stmt* stmt) : conn_(conn), stmt_(stmt) {}
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-  ~Statement();
+  SqliteCursor(Connection& conn, sqlite3_stmt* stmt, bool owned) : conn_(conn), stmt_(stmt), owned_(owned) {}
+  SqliteCursor(const SqliteCursor&) = delete;
+  SqliteCursor& operator=(const SqliteCursor&) = delete;
+  ~SqliteCursor() override;
 
-  Statement& bind(int index, std::string_view text);
-  Statement& bind(int index, const std::string& text) { return bind(index, std::string_view(text)); }
-  Statement& bind(int index, const std::optional<std::string>& text);
-  Statement& bind(int index, int64_t value);
-  Statement& bind(int index, bool value) { return bind(index, static_cast<int64_t>(value)); }
-  Statement& bind(int index, Timestamp t) { return bind(index, to_micros(t)); }
-  Statement& bind(int index, const std::optional<Timestamp>& t);
-  Statement& bind_blob(int index, std::string_view bytes);
-  Statement& bind_null(int index);
-
-  // True while a row is available.
-  bool step();
-  // Runs a statement that returns no rows.
-  void run();
-  // Like run(), but a UNIQUE violation is an expected outcome: returns SQLite's message naming the
-  // columns ("UNIQUE constraint failed: users.project_id, users.email_key"), or nullopt on success.
-  std::optional<std::string> run_unique();
-
-  bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
-  std::string text(int col) const;
-  std::optional<std::string> optional_text(int col) const;
-  int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
-  bool boolean(int col) const { return integer(col) != 0; }
-  Timestamp time(int col) const { return from_micros(integer(col)); }
-  std::optional<Timestamp> optional_time(int col) const;
-  std::string blob(int col) const;
+  void bind_text(int index, std::string_view text) override;
+  void bind_int(int index, int64_t value) override;
+  void bind_double(int index, double value) override;
+  void bind_bool(int index, bool value) override { bind_int(index, value ? 1 : 0); }
+  void bind_blob(int index, std::string_view bytes) override;
+  void bind_null(int index) override;
+  bool step() override;
+  std::optional<std::string> run_unique() override;
+  bool is_null(int col) const override { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  std::string text(int col) const override;
+  int64_t integer(int col) const override { return sqlite3_column_int64(stmt_, col); }
+  bool boolean(int col) const override { return integer(col) != 0; }
+  std::string blob(int col) const override;
+  boost::json::value value(int col) const override;
+  void reset() override;
 
  private:
   Connection& conn_;
   sqlite3_stmt* stmt_;
+  bool owned_;  // finalized with the cursor (one-shot statements)
 };
 
-class Connection {
+class Connection final : public sql::Connection {
  public:
   // Opens (creating if asked) and sets the pragmas every connection needs.
   Connection(const std::string& path, bool create, std::string_view synchronous);
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
-  ~Connection();
+  ~Connection() override;
 
-  // `sql` must be a string literal: its address keys the statement cache.
-  Statement prepare(const char* sql);
-  void exec(const std::string& sql);
-  int changes() const { return sqlite3_changes(db_); }
+  sql::Dialect dialect() const override { return sql::Dialect::sqlite; }
+  sql::Statement prepare(const char* sql) override;
+  sql::Statement prepare_once(const std::string& sql) override;
+  void exec(const std::string& sql) override;
+  int64_t changes() const override { return sqlite3_changes64(db_); }
   sqlite3* handle() { return db_; }
   [[noreturn]] void throw_error(std::string_view what) const;
 
  private:
+  sqlite3_stmt* compile(std::string_view sql, unsigned flags);
+
   sqlite3* db_ = nullptr;
-  std::unordered_map<const char*, sqlite3_stmt*> statements_;
+  std::unordered_map<const char*, std::unique_ptr<SqliteCursor>> statements_;
 };
 
 }  // namespace tessera::store::sqlite
