@@ -1,11 +1,13 @@
 // Avatars: PUT and DELETE /v1/me/avatar, GET /v1/users/{id}/avatar (public, cached by ETag), the type
-// told from the bytes, the 2 MiB limit of this route, and the files' life with their users.
+// told from the bytes, the 2 MiB limit of this route, the stored images' life with their users, and the
+// import of the files older versions kept under <data dir>/avatars.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { createProject, rawExchange, runCli, startServer } from '../support/server.mjs';
+import { createDatabase, createProject, rawExchange, runCli, sql, startServer, usingPostgres } from '../support/server.mjs';
 import { PASSWORD, assertProblem, assertUserShape, eventually, signUp } from '../support/api.mjs';
 
 const MiB = 1024 * 1024;
@@ -37,7 +39,7 @@ after(async () => {
 });
 
 const put = (token, body, headers = {}) => server.request('PUT', '/v1/me/avatar', { token, body, headers });
-const remove = (token) => server.request('DELETE', '/v1/me/avatar', { token });
+const remove = (token, srv = server) => srv.request('DELETE', '/v1/me/avatar', { token });
 
 // GET (or HEAD) of an avatar as bytes (the shared helper decodes bodies as text).
 async function fetchAvatar(srv, id, { headers = {}, method = 'GET' } = {}) {
@@ -45,8 +47,17 @@ async function fetchAvatar(srv, id, { headers = {}, method = 'GET' } = {}) {
   return { status: res.status, headers: res.headers, bytes: Buffer.from(await res.arrayBuffer()) };
 }
 
+// Where versions before migration 0011 kept a user's image.
 function avatarFile(srv, id) {
   return path.join(srv.dataDir, 'avatars', id.slice(-2), id);
+}
+
+// Whether the server still keeps an avatar of the user: a row of the table avatars, so that every node
+// of a deployment serves it (migration 0011); never a file in the data dir any more.
+async function avatarStored(srv, id) {
+  assert.ok(!fs.existsSync(path.join(srv.dataDir, 'avatars')), 'no avatar file in the data dir');
+  const [{ n }] = await sql(srv, 'SELECT count(*) AS n FROM avatars WHERE user_id = $1', [id]);
+  return n > 0;
 }
 
 describe('PUT /v1/me/avatar', () => {
@@ -74,6 +85,10 @@ describe('PUT /v1/me/avatar', () => {
       assert.equal(got.headers.get('etag'), `"${version}"`);
       assert.equal(got.headers.get('cache-control'), 'public, max-age=3600');
       assert.equal(got.headers.get('x-content-type-options'), 'nosniff');
+
+      assert.ok(await avatarStored(server, user.id));
+      const [row] = await sql(server, 'SELECT content_type, version, bytes FROM avatars WHERE user_id = $1', [user.id]);
+      assert.deepEqual({ ...row, bytes: Buffer.from(row.bytes) }, { content_type: type, version, bytes });
     });
   }
 
@@ -232,18 +247,18 @@ describe('DELETE /v1/me/avatar and deleted users', () => {
     assert.equal(res.body.avatar_url, null);
     assert.equal((await server.request('GET', '/v1/me', { token })).body.avatar_url, null);
     assertProblem(await server.request('GET', `/v1/users/${user.id}/avatar`), 404, 'not_found');
-    assert.ok(!fs.existsSync(avatarFile(server, user.id)), 'the file is removed');
+    assert.ok(!(await avatarStored(server, user.id)), 'the stored avatar is removed');
     assert.equal((await remove(token)).status, 200);
   });
 
   test('a user who deletes themselves takes the avatar along', async () => {
     const { token, user } = await signUp(server);
     await put(token, png());
-    assert.ok(fs.existsSync(avatarFile(server, user.id)));
+    assert.ok(await avatarStored(server, user.id));
     const res = await server.request('DELETE', '/v1/me', { token, json: { password: PASSWORD } });
     assert.equal(res.status, 204, res.text);
     assertProblem(await server.request('GET', `/v1/users/${user.id}/avatar`), 404, 'not_found');
-    assert.ok(!fs.existsSync(avatarFile(server, user.id)), 'the file is removed');
+    assert.ok(!(await avatarStored(server, user.id)), 'the stored avatar is removed');
   });
 
   test('a user deleted by an administrator takes the avatar along', async () => {
@@ -252,7 +267,7 @@ describe('DELETE /v1/me/avatar and deleted users', () => {
     const admin = await accessToken(server, await cliKey(server, 'users:*'));
     assert.equal((await server.request('DELETE', `/v1/users/${user.id}`, { token: admin })).status, 204);
     assertProblem(await server.request('GET', `/v1/users/${user.id}/avatar`), 404, 'not_found');
-    assert.ok(!fs.existsSync(avatarFile(server, user.id)), 'the file is removed');
+    assert.ok(!(await avatarStored(server, user.id)), 'the stored avatar is removed');
   });
 
   test('users removed by a bulk delete take their avatars along', async () => {
@@ -272,7 +287,7 @@ describe('DELETE /v1/me/avatar and deleted users', () => {
     });
     assert.equal(res.status, 200, res.text);
     assert.equal(res.body.matched, 2);
-    for (const id of ids) assert.ok(!fs.existsSync(avatarFile(server, id)), 'the file is removed');
+    for (const id of ids) assert.ok(!(await avatarStored(server, id)), 'the stored avatar is removed');
   });
 });
 
@@ -303,6 +318,98 @@ describe('across restarts and with a public_url', () => {
       const res = await srv.request('PUT', '/v1/me/avatar', { token, body: png() });
       assert.equal(res.status, 200, res.text);
       assert.match(res.body.avatar_url, new RegExp(`^https://id\\.example\\.test/v1/users/${user.id}/avatar\\?v=[0-9a-f]{32}$`));
+    } finally {
+      await srv.close();
+    }
+  });
+});
+
+describe('two nodes on one PostgreSQL database', { skip: !usingPostgres && 'needs TESSERA_TEST_PG_DIR' }, () => {
+  test('an avatar set through one node is served by the other, and removed for both', async () => {
+    const env = { TESSERA_STORE_URL: await createDatabase(), TESSERA_SERVER_SECRET_KEY: randomBytes(32).toString('base64') };
+    const a = await startServer({ env });
+    let b;
+    try {
+      b = await startServer({ env });
+      const { token, user } = await signUp(a);
+      assert.equal((await b.request('GET', '/v1/me', { token })).body.avatar_url, null); // B caches the user
+      const url = (await a.request('PUT', '/v1/me/avatar', { token, body: png(700) })).body.avatar_url;
+      const got = await fetchAvatar(b, user.id);
+      assert.equal(got.status, 200);
+      assert.deepEqual(got.bytes, png(700));
+      assert.equal(got.headers.get('etag'), `"${VERSIONED_URL(user.id).exec(url)[1]}"`);
+      await eventually(async () => (await b.request('GET', '/v1/me', { token })).body.avatar_url === url, {
+        what: "node B's cached user names the new avatar",
+        timeoutMs: 1000,
+        intervalMs: 50,
+      });
+
+      assert.equal((await remove(token, b)).status, 200);
+      assertProblem(await a.request('GET', `/v1/users/${user.id}/avatar`), 404, 'not_found');
+      for (const node of [a, b]) assert.ok(!fs.existsSync(path.join(node.dataDir, 'avatars')), 'no avatar files');
+    } finally {
+      await b?.close();
+      await a.close();
+    }
+  });
+});
+
+describe('avatar files of an older version', () => {
+  test('are moved into the database at start-up: images of users who have them imported, the rest deleted', async () => {
+    const srv = await startServer();
+    try {
+      // Users as an older version left them: avatar_url set and the image in a file, not in the table.
+      const owner = await signUp(srv);
+      const url = (await srv.request('PUT', '/v1/me/avatar', { token: owner.token, body: png(500) })).body.avatar_url;
+      const etag = (await fetchAvatar(srv, owner.user.id)).headers.get('etag');
+      const removed = await signUp(srv); // removed their avatar: a file left by a crash was never served
+      assert.equal((await srv.request('PUT', '/v1/me/avatar', { token: removed.token, body: jpeg() })).status, 200);
+      assert.equal((await remove(removed.token, srv)).status, 200);
+      const odd = await signUp(srv); // their file is not an image
+      assert.equal((await srv.request('PUT', '/v1/me/avatar', { token: odd.token, body: webp() })).status, 200);
+      await srv.stop();
+      await sql(srv, 'DELETE FROM avatars');
+      const unknown = '01a21044-0000-7000-8000-0000000000ab'; // a user deleted long ago
+      const files = {
+        owner: avatarFile(srv, owner.user.id),
+        removed: avatarFile(srv, removed.user.id),
+        unknown: avatarFile(srv, unknown),
+        partial: `${avatarFile(srv, owner.user.id)}.tmp-0123456789abcdef`, // a write a crash interrupted
+        odd: avatarFile(srv, odd.user.id),
+      };
+      const contents = { owner: png(500), removed: jpeg(), unknown: png(), partial: png(100), odd: Buffer.from('<html>') };
+      for (const [name, file] of Object.entries(files)) {
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        fs.writeFileSync(file, contents[name]);
+      }
+
+      await srv.start();
+      const got = await fetchAvatar(srv, owner.user.id);
+      assert.equal(got.status, 200);
+      assert.deepEqual(got.bytes, png(500));
+      assert.equal(got.headers.get('content-type'), 'image/png');
+      assert.equal(got.headers.get('etag'), etag, 'the same version as before');
+      assert.equal((await srv.request('GET', '/v1/me', { token: owner.token })).body.avatar_url, url);
+      assert.equal((await fetchAvatar(srv, owner.user.id, { headers: { 'if-none-match': etag } })).status, 304);
+      for (const id of [removed.user.id, odd.user.id, unknown]) {
+        assertProblem(await srv.request('GET', `/v1/users/${id}/avatar`), 404, 'not_found');
+      }
+      for (const name of ['owner', 'removed', 'unknown', 'partial']) assert.ok(!fs.existsSync(files[name]), `${name}: file deleted`);
+      assert.ok(fs.existsSync(files.odd), 'a file that is not an image stays, for an operator to look at');
+      const rows = await sql(srv, 'SELECT user_id, content_type FROM avatars');
+      assert.deepEqual(rows, [{ user_id: owner.user.id, content_type: 'image/png' }]);
+      const imported = srv.logs().filter((e) => e.msg === 'avatar files imported');
+      assert.equal(imported.length, 1, JSON.stringify(imported));
+      assert.deepEqual([imported[0].count, imported[0].discarded, imported[0].skipped], [1, 3, 1]);
+      assert.ok(srv.logs().some((e) => e.msg.startsWith('avatar file not imported') && e.path === files.odd));
+
+      // Once the odd file is gone, the next start leaves no avatars directory at all.
+      fs.rmSync(files.odd);
+      await srv.restart();
+      assert.ok(!(await avatarStored(srv, odd.user.id)));
+      assert.ok(await avatarStored(srv, owner.user.id));
+      assert.deepEqual((await fetchAvatar(srv, owner.user.id)).bytes, png(500));
+      assert.equal(srv.logs().filter((e) => e.msg === 'avatar files imported').length, 1, 'nothing to import: no log line');
     } finally {
       await srv.close();
     }

@@ -7,7 +7,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { makeTempDir, removeTempDir, runCli, startServer } from '../support/server.mjs';
+import { createDatabase, makeTempDir, removeTempDir, runCli, sql, startServer, usingPostgres } from '../support/server.mjs';
 import { cookieFrom, signUp } from '../support/api.mjs';
 
 const EXAMPLE_CONFIG = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../tessera.example.toml');
@@ -109,8 +109,12 @@ data_dir = "${elsewhere.replaceAll('\\', '\\\\')}"
     assert.notEqual(server.port, 1);
     assert.notEqual(server.port, 2);
     assert.ok(server.port > 0);
-    assert.ok(fs.existsSync(path.join(server.dataDir, 'tessera.db')), 'the database is in --data-dir');
-    assert.ok(!fs.existsSync(path.join(elsewhere, 'tessera.db')), 'not in the file’s data_dir');
+    // What the server keeps in its data dir: the server secret key, and on SQLite the database.
+    const kept = usingPostgres ? ['secret.key'] : ['secret.key', 'tessera.db'];
+    for (const f of kept) {
+      assert.ok(fs.existsSync(path.join(server.dataDir, f)), `${f} is in --data-dir`);
+      assert.ok(!fs.existsSync(path.join(elsewhere, f)), `${f} is not in the file’s data_dir`);
+    }
   });
 
   test('the documented example configuration is valid', async () => {
@@ -119,6 +123,26 @@ data_dir = "${elsewhere.replaceAll('\\', '\\\\')}"
     const { res, session } = await signUp(server);
     assert.equal(maxAge(res), 30 * 86400, 'lifetime 30d');
     assert.equal(idleGapMs(session), (30 * 24 - 2) * 3600 * 1000, 'idle timeout 2h');
+  });
+});
+
+describe('the store', { skip: !usingPostgres && 'a PostgreSQL store needs TESSERA_TEST_PG_DIR' }, () => {
+  test('[store] url in the file selects the PostgreSQL database; TESSERA_STORE_URL overrides it', async () => {
+    const fromFile = await createDatabase();
+    const fromEnv = await createDatabase();
+    const config = await writeConfig(`[store]\nurl = "${fromFile}"\n`);
+    const userIn = async (url, id) => (await sql(url, 'SELECT id FROM users WHERE id = $1', [id])).length === 1;
+
+    // No TESSERA_STORE_URL at all (the helpers would give the data dir a database of its own).
+    const byFile = await start({ args: ['--config', config], env: { TESSERA_STORE_URL: undefined } });
+    const first = (await signUp(byFile)).user;
+    assert.ok(await userIn(fromFile, first.id), 'the user is in the database of [store] url');
+    assert.ok(!fs.existsSync(path.join(byFile.dataDir, 'tessera.db')), 'no SQLite file in the data dir');
+
+    const byEnv = await start({ args: ['--config', config], env: { TESSERA_STORE_URL: fromEnv } });
+    const second = (await signUp(byEnv)).user;
+    assert.ok(await userIn(fromEnv, second.id), 'the environment wins');
+    assert.ok(!(await userIn(fromFile, second.id)), 'not in the file’s database');
   });
 });
 

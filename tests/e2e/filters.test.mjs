@@ -9,7 +9,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { runCli, startServer } from '../support/server.mjs';
+import { runCli, startServer, usingPostgres } from '../support/server.mjs';
 import { assertProblem, assertUserShape, assertValidation, fieldErrors, unique } from '../support/api.mjs';
 
 const enc = encodeURIComponent;
@@ -154,7 +154,7 @@ function sortValue(user, field) {
     const v = dataAt(user, field);
     if (v === undefined || v === null) return null;
     if (typeof v === 'boolean') return v ? 1 : 0;
-    if (typeof v === 'object') return JSON.stringify(v);
+    if (typeof v === 'object') return jsonText(v);
     return v;
   }
   const v = user[field];
@@ -162,6 +162,15 @@ function sortValue(user, field) {
   if (typeof v === 'boolean') return v ? 1 : 0;
   if (field === 'email' || field === 'login') return v.toLowerCase();
   return v;
+}
+// An object or array sorts as its compact JSON text. PostgreSQL's jsonb does not keep the order of an
+// object's keys: it writes them shortest first, then byte-wise (docs/behaviour.md).
+function jsonText(v) {
+  if (Array.isArray(v)) return `[${v.map(jsonText).join(',')}]`;
+  if (v === null || typeof v !== 'object') return JSON.stringify(v);
+  const keys = Object.keys(v);
+  if (usingPostgres) keys.sort((a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0));
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${jsonText(v[k])}`).join(',')}}`;
 }
 // NULL < numbers < text; numbers by value, text byte-wise (ASCII here).
 function compareValues(a, b) {

@@ -4,11 +4,9 @@
 // filters.test.mjs.)
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
-import path from 'node:path';
 
-import { createProject, runCli, startServer } from '../support/server.mjs';
+import { createProject, runCli, sql, startServer } from '../support/server.mjs';
 import {
   PASSWORD,
   assertNoSecrets,
@@ -75,18 +73,11 @@ const VECTORS = {
   },
 };
 
-// The stored password hash of a user, read from the server's SQLite file with the sqlite3 CLI when it
-// is installed (else undefined: the caller then skips that check).
-function storedHash(srv, userId) {
-  return new Promise((resolve) => {
-    if (!/^[0-9a-f-]{36}$/.test(userId)) return resolve(undefined);
-    execFile(
-      'sqlite3',
-      ['-readonly', path.join(srv.dataDir, 'tessera.db'), `SELECT password_hash FROM users WHERE id = '${userId}'`],
-      { timeout: 10_000 },
-      (error, stdout) => resolve(error ? undefined : stdout.trim()),
-    );
-  });
+// The stored password hash of a user, read from the server's database.
+async function storedHash(srv, userId) {
+  const rows = await sql(srv, 'SELECT password_hash FROM users WHERE id = $1', [userId]);
+  assert.equal(rows.length, 1, `user ${userId} stored`);
+  return rows[0].password_hash;
 }
 
 // ---- one server, one key for the default project ----------------------------------------------------
@@ -291,7 +282,7 @@ describe('passwords: set by the administrator or imported as a hash', () => {
       assert.ok(!res.text.includes(hash), 'the hash is not echoed');
       assert.ok(!/password/i.test(res.text), 'no password field in the user');
       const id = res.body.id;
-      assert.equal(await storedHash(server, id).then((h) => (h === undefined ? hash : h)), hash, 'stored as given');
+      assert.equal(await storedHash(server, id), hash, 'stored as given');
 
       assertProblem(await logIn(server, { email, password: `${password}x` }), 401, 'invalid_credentials');
       const first = await logIn(server, { email, password });
@@ -299,15 +290,13 @@ describe('passwords: set by the administrator or imported as a hash', () => {
       assert.equal(first.body.user.id, id);
 
       const rehashed = await storedHash(server, id);
-      if (rehashed !== undefined) {
-        assert.notEqual(rehashed, hash, 're-hashed at the first login');
-        // The server runs with FAST_ENV: m=8192 KiB, t=1.
-        assert.match(rehashed, /^\$argon2id\$v=19\$m=8192,t=1,p=1\$/, 'with the current Argon2id parameters');
-      }
+      assert.notEqual(rehashed, hash, 're-hashed at the first login');
+      // The server runs with FAST_ENV: m=8192 KiB, t=1.
+      assert.match(rehashed, /^\$argon2id\$v=19\$m=8192,t=1,p=1\$/, 'with the current Argon2id parameters');
       const second = await logIn(server, { email, password });
       assert.equal(second.status, 200, second.text);
       assertProblem(await logIn(server, { email, password: 'wrong password' }), 401, 'invalid_credentials');
-      if (rehashed !== undefined) assert.equal(await storedHash(server, id), rehashed, 'not re-hashed again');
+      assert.equal(await storedHash(server, id), rehashed, 'not re-hashed again');
     });
   }
 

@@ -1,11 +1,10 @@
 // Helpers shared by the event, mail, webhook, password-reset and verification tests (docs/events.md).
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { runCli, sleep } from './server.mjs';
+import { runCli, sleep, sql } from './server.mjs';
 import { eventually } from './api.mjs';
 import { findLink, parseMessage } from './mime.mjs';
 
@@ -110,22 +109,15 @@ export async function waitForDeliveries(server, token, webhookId, predicate, { t
 // signal, never for the positive signal itself.
 export const grace = (ms = 750) => sleep(ms);
 
-// Runs one read-only query on the server's SQLite file with the sqlite3 CLI; resolves its output
-// (trimmed), or undefined when the CLI is missing or fails (callers then skip the check).
-export function sqlite(dataDir, sql) {
-  return new Promise((resolve) => {
-    execFile('sqlite3', ['-readonly', path.join(dataDir, 'tessera.db'), sql], { timeout: 10_000 }, (error, stdout) =>
-      resolve(error ? undefined : stdout.trim()),
-    );
-  });
+// The outbox rows of a server (its store, on either backend), with the payload as text.
+export async function outboxRows(server, channel) {
+  const rows = await sql(server, 'SELECT id, status, attempts, payload FROM outbox WHERE channel = $1 ORDER BY id', [channel]);
+  return rows.map((r) => ({ ...r, payload: String(r.payload) }));
 }
 
 // Waits until no outbox row holds `secret` any more (docs/events.md: secrets a mail needs are erased
-// from its row once it is sent or given up). Skipped (returns false) without the sqlite3 CLI.
-export async function assertSecretErased(dataDir, secret, { timeoutMs = 10_000 } = {}) {
-  assert.match(secret, /^[A-Za-z0-9_-]+$/, 'a token safe to put in SQL');
-  const count = () => sqlite(dataDir, `SELECT count(*) FROM outbox WHERE instr(payload, '${secret}') > 0`);
-  if ((await count()) === undefined) return false;
-  await eventually(async () => (await count()) === '0', { timeoutMs, what: 'the token erased from the outbox' });
-  return true;
+// from its row once it is sent or given up).
+export async function assertSecretErased(server, secret, { timeoutMs = 10_000 } = {}) {
+  const holding = async () => (await sql(server, 'SELECT payload FROM outbox')).filter((r) => String(r.payload).includes(secret));
+  await eventually(async () => (await holding()).length === 0, { timeoutMs, what: 'the token erased from the outbox' });
 }

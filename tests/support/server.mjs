@@ -8,6 +8,11 @@
 //
 // The binary comes from $TESSERA_BIN (set by CTest), else build/tessera of this checkout.
 // Set TESSERA_E2E_KEEP=1 to keep data directories (and their server.log) after the tests.
+//
+// With $TESSERA_TEST_PG_DIR (a cluster of tests/support/postgres.sh, as CTest's e2e_pg.* runs set it),
+// each data dir gets its own fresh PostgreSQL database (store.mjs), passed as TESSERA_STORE_URL to every
+// server and CLI command on that data dir unless their env names TESSERA_STORE_URL themselves; like the
+// data dir, it survives restarts and goes when the data dir is removed.
 
 import { spawn, execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -16,6 +21,10 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { dropDatabasesNow, forgetStoreOf, storeUrlFor, usingPostgres } from './store.mjs';
+
+export { createDatabase, sql, storeContents, usingPostgres } from './store.mjs';
 
 export const BIN =
   process.env.TESSERA_BIN || path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../build/tessera');
@@ -55,6 +64,7 @@ function cleanUpNow() {
     }
   }
   ownedDirs.clear();
+  dropDatabasesNow();
 }
 process.on('exit', cleanUpNow);
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
@@ -80,6 +90,14 @@ export async function removeTempDir(dir) {
   if (KEEP) return;
   await fsp.rm(dir, { recursive: true, force: true });
   ownedDirs.delete(dir);
+  if (usingPostgres) await forgetStoreOf(dir);
+}
+
+// The TESSERA_STORE_URL a server or CLI command on `dataDir` gets: undefined on SQLite, or when `env`
+// names the store itself.
+async function defaultStoreUrl(dataDir, env) {
+  if (!usingPostgres || 'TESSERA_STORE_URL' in env || !dataDir) return undefined;
+  return storeUrlFor(dataDir);
 }
 
 // The environment of a child: ours without any TESSERA_* setting (so that the developer's shell cannot
@@ -160,8 +178,9 @@ export async function httpRequest(baseUrl, method, urlPath, options = {}) {
 
 // A running (or stopped) tessera server. Create it with startServer().
 export class TesseraServer {
-  constructor({ env, args, dataDir, ownsDataDir, fastDefaults }) {
+  constructor({ env, args, dataDir, ownsDataDir, fastDefaults, storeUrl }) {
     this.env = env;
+    this.storeUrl = storeUrl; // the data dir's PostgreSQL database, kept across restarts
     this.args = args;
     this.dataDir = dataDir;
     this.ownsDataDir = ownsDataDir;
@@ -183,6 +202,12 @@ export class TesseraServer {
     return this.child?.pid;
   }
 
+  // Where the data is, for sql() and storeContents(): { url } (PostgreSQL) or { file } (SQLite).
+  get store() {
+    const url = 'TESSERA_STORE_URL' in this.env ? this.env.TESSERA_STORE_URL : this.storeUrl;
+    return url ? { url } : { file: path.join(this.dataDir, 'tessera.db') };
+  }
+
   async start() {
     if (this.running) throw new Error('tessera is already running');
     const logOffset = fs.existsSync(this.logPath) ? fs.statSync(this.logPath).size : 0;
@@ -190,7 +215,7 @@ export class TesseraServer {
     let child;
     try {
       child = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--data-dir', this.dataDir, ...this.args], {
-        env: childEnv(this.fastDefaults ? FAST_ENV : { TESSERA_LOG_REQUESTS: 'false' }, this.env),
+        env: childEnv(this.fastDefaults ? FAST_ENV : { TESSERA_LOG_REQUESTS: 'false' }, { TESSERA_STORE_URL: this.storeUrl, ...this.env }),
         stdio: ['ignore', logFd, logFd],
       });
     } finally {
@@ -297,7 +322,7 @@ export class TesseraServer {
     return this.start();
   }
 
-  // For after() hooks: kill whatever still runs and remove the data dir.
+  // For after() hooks: kill whatever still runs and remove the data dir (and so its database).
   async close() {
     try {
       await this.kill();
@@ -310,12 +335,14 @@ export class TesseraServer {
 // Starts `tessera serve --listen 127.0.0.1:0 --data-dir <dir>` and waits for its "listening" log line.
 //   env:      extra TESSERA_* variables (undefined removes one of the defaults)
 //   args:     extra command-line arguments (e.g. ['--config', file])
-//   dataDir:  an existing directory to use (else a new temp dir, removed by close())
+//   dataDir:  an existing directory to use (else a new temp dir, removed by close()); on PostgreSQL a data
+//             dir already used in this process keeps its database
 //   fast:     false keeps the server's default Argon2id cost (true: FAST_ENV)
 export async function startServer({ env = {}, args = [], dataDir, fast = true } = {}) {
   const ownsDataDir = !dataDir;
   const dir = dataDir ?? (await makeTempDir());
-  const server = new TesseraServer({ env, args, dataDir: dir, ownsDataDir, fastDefaults: fast });
+  const storeUrl = await defaultStoreUrl(dir, env);
+  const server = new TesseraServer({ env, args, dataDir: dir, ownsDataDir, fastDefaults: fast, storeUrl });
   try {
     await server.start();
   } catch (e) {
@@ -326,13 +353,15 @@ export async function startServer({ env = {}, args = [], dataDir, fast = true } 
 }
 
 // Runs a tessera CLI command to completion (bounded): runCli(['project', 'create', '--alias', 'x',
-// '--data-dir', dir]). Returns { code, stdout, stderr }.
-export function runCli(args, { env = {}, timeoutMs = 20_000 } = {}) {
+// '--data-dir', dir]). Returns { code, stdout, stderr }. On PostgreSQL the command gets the database of
+// its --data-dir (that of the server started on it).
+export async function runCli(args, { env = {}, timeoutMs = 20_000 } = {}) {
+  const storeUrl = await defaultStoreUrl(dataDirArgument(args), env);
   return new Promise((resolve, reject) => {
     const child = execFile(
       BIN,
       args,
-      { env: childEnv(FAST_ENV, env), timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 4 << 20 },
+      { env: childEnv(FAST_ENV, { TESSERA_STORE_URL: storeUrl, ...env }), timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 4 << 20 },
       (error, stdout, stderr) => {
         live.delete(child);
         if (error && typeof error.code !== 'number') {
@@ -345,6 +374,14 @@ export function runCli(args, { env = {}, timeoutMs = 20_000 } = {}) {
     );
     live.add(child);
   });
+}
+
+function dataDirArgument(args) {
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--data-dir') return args[i + 1];
+    if (args[i].startsWith('--data-dir=')) return args[i].slice('--data-dir='.length);
+  }
+  return undefined;
 }
 
 // `tessera project create --alias <alias> --data-dir <dir>`; returns the new project's { id, alias }.
