@@ -97,8 +97,7 @@ HandlerResult get_avatar(App& app, RequestContext& ctx) {
 void register_avatar_routes(http::Router& router, App& app) {
   using beast_http::verb;
   router.add(verb::put, "/v1/me/avatar",
-             [&app](RequestContext& ctx) { return put_avatar(app, ctx); },
-             identity::kMaxAvatarBytes);
+             [&app](RequestContext& ctx) { return put_avatar(app, ctx); }, {.body_limit = identity::kMaxAvatarBytes});
   router.add(verb::delete_, "/v1/me/avatar",
              [&app](RequestContext& ctx) { return delete_avatar(app, ctx); });
   router.add(verb::get, "/v1/users/{id}/avatar",

@@ -141,7 +141,8 @@ HandlerResult revoke_token(App& app, RequestContext& ctx) {
 
 void register_me_routes(http::Router& router, App& app) {
   using beast_http::verb;
-  router.add(verb::get, "/v1/me", [&app](RequestContext& ctx) { return get_me(app, ctx); });
+  // Answered from caches, as most session checks are: first tried on the I/O thread (RouteOptions).
+  router.add(verb::get, "/v1/me", [&app](RequestContext& ctx) { return get_me(app, ctx); }, {.inline_first = true});
   router.add(verb::patch, "/v1/me", [&app](RequestContext& ctx) { return patch_me(app, ctx); });
   router.add(verb::delete_, "/v1/me", [&app](RequestContext& ctx) { return delete_me(app, ctx); });
   router.add(verb::delete_, "/v1/me/identities/{provider}", [&app](RequestContext& ctx) { return unlink_identity(app, ctx); });

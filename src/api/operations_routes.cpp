@@ -35,10 +35,10 @@ HandlerResult openapi(App&, RequestContext&) {
 
 void register_operations_routes(http::Router& router, App& app) {
   using beast_http::verb;
-  router.add(verb::get, "/healthz", [&app](RequestContext& ctx) { return healthz(app, ctx); });
+  router.add(verb::get, "/healthz", [&app](RequestContext& ctx) { return healthz(app, ctx); }, {.inline_first = true});
   router.add(verb::get, "/readyz", [&app](RequestContext& ctx) { return readyz(app, ctx); });
   router.add(verb::get, "/metrics", [&app](RequestContext& ctx) { return metrics(app, ctx); });
-  router.add(verb::get, "/openapi.json", [&app](RequestContext& ctx) { return openapi(app, ctx); });
+  router.add(verb::get, "/openapi.json", [&app](RequestContext& ctx) { return openapi(app, ctx); }, {.inline_first = true});
 }
 
 }  // namespace tessera::api

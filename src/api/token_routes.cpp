@@ -224,12 +224,14 @@ HandlerResult openid_configuration(App& app, RequestContext& ctx) {
 
 void register_token_routes(http::Router& router, App& app) {
   using beast_http::verb;
-  router.add(verb::post, "/v1/token", [&app](RequestContext& ctx) { return token(app, ctx); });
+  // A client_credentials grant needs no store call once the key is cached (RouteOptions::inline_first).
+  router.add(verb::post, "/v1/token", [&app](RequestContext& ctx) { return token(app, ctx); }, {.inline_first = true});
   router.add(verb::post, "/v1/token/introspect", [&app](RequestContext& ctx) { return introspect(app, ctx); });
   router.add(verb::post, "/v1/token/revoke", [&app](RequestContext& ctx) { return revoke(app, ctx); });
-  router.add(verb::get, "/.well-known/jwks.json", [&app](RequestContext& ctx) { return jwks(app, ctx); });
+  router.add(verb::get, "/.well-known/jwks.json", [&app](RequestContext& ctx) { return jwks(app, ctx); },
+             {.inline_first = true});
   router.add(verb::get, "/.well-known/openid-configuration",
-             [&app](RequestContext& ctx) { return openid_configuration(app, ctx); });
+             [&app](RequestContext& ctx) { return openid_configuration(app, ctx); }, {.inline_first = true});
 }
 
 }  // namespace tessera::api

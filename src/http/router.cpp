@@ -17,8 +17,8 @@ std::vector<std::string_view> split_path(std::string_view path) {
 bool is_param(std::string_view seg) { return seg.size() > 2 && seg.front() == '{' && seg.back() == '}'; }
 }  // namespace
 
-void Router::add(beast_http::verb method, std::string pattern, Handler handler, std::optional<uint64_t> body_limit) {
-  Route r{method, pattern, std::move(handler), routes_.size(), {}, body_limit};
+void Router::add(beast_http::verb method, std::string pattern, Handler handler, RouteOptions options) {
+  Route r{method, pattern, std::move(handler), routes_.size(), {}, std::move(options)};
   bool has_param = false;
   for (auto part : split_path(pattern)) {
     r.segments.emplace_back(part);

@@ -16,19 +16,27 @@ namespace tessera::http {
 
 using Handler = std::function<HandlerResult(RequestContext&)>;
 
+struct RouteOptions {
+  std::optional<uint64_t> body_limit;  // replaces [server] body_limit for this route (uploads)
+  // When the store blocks (PostgreSQL) handlers run on the handler pool; this one is first tried on
+  // the I/O thread, to answer from caches without two thread hand-offs. Its first store call throws
+  // WouldBlock and the handler runs again, from the start, on the pool. Only for handlers that change
+  // nothing (no write, no outbound call, no hashing) before their first store call.
+  bool inline_first = false;
+};
+
 struct Route {
   beast_http::verb method;
   std::string pattern;
   Handler handler;
   size_t index = 0;  // stable position, used by metrics
   std::vector<std::string> segments;
-  std::optional<uint64_t> body_limit;  // replaces [server] body_limit for this route (uploads)
+  RouteOptions options;
 };
 
 class Router {
  public:
-  void add(beast_http::verb method, std::string pattern, Handler handler,
-           std::optional<uint64_t> body_limit = std::nullopt);
+  void add(beast_http::verb method, std::string pattern, Handler handler, RouteOptions options = {});
 
   struct Match {
     const Route* route = nullptr;  // null: see error

@@ -99,7 +99,7 @@ uint64_t body_limit_for(const Router& router, const Request& header, uint64_t se
   std::string_view target = header.target();
   RequestContext probe{header, {}, {}, {}};
   auto match = router.match(header.method(), target.substr(0, target.find('?')), probe);
-  return match.route && match.route->body_limit ? *match.route->body_limit : server_limit;
+  return match.route && match.route->options.body_limit ? *match.route->options.body_limit : server_limit;
 }
 
 }  // namespace
@@ -132,6 +132,7 @@ void Server::run(unsigned threads) {
   // A handler that throws is a bug; it is logged and the thread goes back to serving, rather than
   // taking every connection down with the process.
   auto serve = [this] {
+    if (handler_pool_) forbid_blocking_on_this_thread();  // the store's calls wait on the network
     for (;;) {
       try {
         ioc_.run();
@@ -284,6 +285,15 @@ asio::awaitable<void> Server::serve(std::shared_ptr<Connection> conn) {
   stream.close();
 }
 
+// std::nullopt when the handler reached a store call, which must wait: it then runs on the handler pool.
+asio::awaitable<std::optional<Result<Response>>> Server::try_inline(const Route& route, RequestContext& ctx) {
+  try {
+    co_return co_await route.handler(ctx);
+  } catch (const WouldBlock&) {
+    co_return std::nullopt;
+  }
+}
+
 asio::awaitable<Response> Server::respond(const Request& req, const std::string& client_ip, bool& keep_alive) {
   auto started = std::chrono::steady_clock::now();
   RequestContext ctx{req, {}, client_ip, {}};
@@ -300,13 +310,17 @@ asio::awaitable<Response> Server::respond(const Request& req, const std::string&
     try {
       if (!handler_pool_) {
         result = co_await match.route->handler(ctx);
-      } else if (auto done = co_await handler_pool_->run_awaitable(match.route->handler(ctx))) {
-        result = std::move(*done);
       } else {
-        result = fail(Error::unavailable("overloaded", "Too many requests are in progress; retry shortly.", 1));
+        std::optional<Result<Response>> done;
+        if (match.route->options.inline_first) done = co_await try_inline(*match.route, ctx);
+        if (!done) done = co_await handler_pool_->run_awaitable(match.route->handler(ctx));
+        result = done ? std::move(*done)
+                      : fail(Error::unavailable("overloaded", "Too many requests are in progress; retry shortly.", 1));
       }
     } catch (const store::StoreFailure& e) {
       result = fail(Error::internal_error(e.what()));
+    } catch (const WouldBlock&) {  // a bug: only inline_first routes run on the I/O threads
+      result = fail(Error::internal_error("a store call on an I/O thread"));
     } catch (const std::exception& e) {
       result = fail(Error::internal_error(std::string("unhandled: ") + e.what()));
     }

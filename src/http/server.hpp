@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "core/blocking_pool.hpp"
+#include "core/would_block.hpp"
 #include "core/config.hpp"
 #include "http/metrics.hpp"
 #include "http/router.hpp"
@@ -38,6 +39,7 @@ class Server {
   boost::asio::awaitable<void> accept_loop();
   boost::asio::awaitable<void> serve(std::shared_ptr<Connection> conn);
   boost::asio::awaitable<Response> respond(const Request& req, const std::string& client_ip, bool& keep_alive);
+  boost::asio::awaitable<std::optional<Result<Response>>> try_inline(const Route& route, RequestContext& ctx);
   void begin_drain();
 
   ServerConfig config_;

@@ -86,11 +86,16 @@ Result<LiveSessionPtr> SessionService::authenticate(std::string_view token, cons
   int64_t persisted = live->persisted_at_us.load(std::memory_order_relaxed);
   if (now_us - persisted >= slide_write_interval(idle).count() &&
       live->persisted_at_us.compare_exchange_strong(persisted, now_us)) {
-    store_.write([&](store::Repositories& r) {
-      r.sessions.touch(s.id, from_micros(new_idle), now);
-      r.users.touch(s.user_id, now);
-      r.changes.invalidate(store::Topic::users, s.user_id);
-    });
+    try {
+      store_.write([&](store::Repositories& r) {
+        r.sessions.touch(s.id, from_micros(new_idle), now);
+        r.users.touch(s.user_id, now);
+        r.changes.invalidate(store::Topic::users, s.user_id);
+      });
+    } catch (...) {  // not written: the next request writes it (WouldBlock: this one, again on the pool)
+      live->persisted_at_us.store(persisted, std::memory_order_relaxed);
+      throw;
+    }
   }
   return live;
 }

@@ -12,6 +12,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "core/would_block.hpp"
 #include "core/error.hpp"
 #include "store/changes.hpp"
 #include "access/role_store.hpp"
@@ -110,6 +111,7 @@ class Store {
  private:
   template <class F>
   auto run(bool write, F&& fn) {
+    if (blocking()) check_may_block();
     using R = std::invoke_result_t<F, Repositories&>;
     if constexpr (std::is_void_v<R>) {
       transact(write, [&](Repositories& r) {
