@@ -88,7 +88,7 @@ class Store {
   }
 
   // True when the storage answers (for /readyz).
-  virtual bool ping() = 0;
+  bool ping();
 
   // Called after each commit that added outbox rows, so delivery threads start at once.
   void on_outbox_commit(std::function<void()> listener) { outbox_listener_ = std::move(listener); }
@@ -129,5 +129,16 @@ class Store {
     }
   }
 };
+
+inline bool Store::ping() {
+  try {
+    return read([](Repositories& r) {
+      r.projects.list();
+      return true;
+    });
+  } catch (const StoreFailure&) {
+    return false;
+  }
+}
 
 }  // namespace tessera::store

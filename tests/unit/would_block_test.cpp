@@ -30,7 +30,6 @@ namespace beast_http = boost::beast::http;
 // A store that blocks (as PostgreSQL's does) and counts the transactions it was asked to run.
 class BlockingStore final : public store::Store {
  public:
-  bool ping() override { return true; }
   bool blocking() const override { return true; }
   std::atomic<int> transactions{0};
 

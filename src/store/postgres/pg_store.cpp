@@ -113,17 +113,6 @@ int PgStore::migrate() {
   return applied;
 }
 
-bool PgStore::ping() {
-  try {
-    return read([](Repositories& r) {
-      r.projects.list();
-      return true;
-    });
-  } catch (const StoreFailure&) {
-    return false;
-  }
-}
-
 void PgStore::transact(bool write, const std::function<bool(Repositories&)>& body) {
   std::minstd_rand jitter(std::random_device{}());
   for (int attempt = 1;; ++attempt) {

@@ -29,7 +29,6 @@ class PgStore final : public Store {
   // Applies the numbered migrations not applied yet, under an advisory lock so that nodes starting
   // together apply each one once; returns how many this call applied.
   int migrate();
-  bool ping() override;
   void listen_for_changes() override;
   bool blocking() const override { return true; }
   bool single_node() const override { return false; }

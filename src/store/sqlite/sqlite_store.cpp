@@ -88,17 +88,6 @@ int SqliteStore::migrate() {
   }
 }
 
-bool SqliteStore::ping() {
-  try {
-    return read([](Repositories& r) {
-      r.projects.list();
-      return true;
-    });
-  } catch (const StoreFailure&) {
-    return false;
-  }
-}
-
 std::unique_ptr<SqliteStore::Slot> SqliteStore::acquire_reader() {
   {
     std::lock_guard lock(readers_mutex_);

@@ -24,7 +24,6 @@ class SqliteStore final : public Store {
 
   // Applies the numbered migrations not applied yet; returns how many ran.
   int migrate();
-  bool ping() override;
 
  protected:
   void transact(bool write, const std::function<bool(Repositories&)>& body) override;
