@@ -17,7 +17,7 @@ namespace tessera::http {
 using Handler = std::function<HandlerResult(RequestContext&)>;
 
 struct RouteOptions {
-  std::optional<uint64_t> body_limit;  // replaces [server] body_limit for this route (uploads)
+  std::optional<uint64_t> body_limit = std::nullopt;  // replaces [server] body_limit for this route (uploads)
   // When the store blocks (PostgreSQL) handlers run on the handler pool; this one is first tried on
   // the I/O thread, to answer from caches without two thread hand-offs. Its first store call throws
   // WouldBlock and the handler runs again, from the start, on the pool. Only for handlers that change
