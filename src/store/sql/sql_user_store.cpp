@@ -61,6 +61,13 @@ Conflict conflict_from(const std::optional<std::string>& message) {
   return "id";
 }
 
+// Parameters ?1 to ?11, the same in the INSERT and the UPDATE: id, project, identifiers and their keys, profile.
+void bind_identity_and_profile(Statement& st, const User& u) {
+  st.bind(1, u.id).bind(2, u.project_id).bind(3, u.email).bind(4, key_of(u.email, identity::IdentifierKind::email));
+  st.bind(5, u.login).bind(6, key_of(u.login, identity::IdentifierKind::login)).bind(7, u.phone);
+  st.bind(8, u.full_name).bind(9, u.external_id).bind(10, tags_json(u)).bind(11, boost::json::serialize(u.data));
+}
+
 }  // namespace
 
 Conflict SqlUserStore::insert(const User& u, const std::optional<std::string>& password_hash) {
@@ -68,9 +75,7 @@ Conflict SqlUserStore::insert(const User& u, const std::optional<std::string>& p
       "INSERT INTO users (id, project_id, email, email_key, login, login_key, phone, full_name, external_id, "
       "tags, data, avatar_url, active, email_verified, is_guest, password_hash, created_at, updated_at, "
       "last_request_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)");
-  st.bind(1, u.id).bind(2, u.project_id).bind(3, u.email).bind(4, key_of(u.email, identity::IdentifierKind::email));
-  st.bind(5, u.login).bind(6, key_of(u.login, identity::IdentifierKind::login)).bind(7, u.phone);
-  st.bind(8, u.full_name).bind(9, u.external_id).bind(10, tags_json(u)).bind(11, boost::json::serialize(u.data));
+  bind_identity_and_profile(st, u);
   st.bind(12, u.avatar_url).bind(13, u.active).bind(14, u.email_verified).bind(15, u.is_guest);
   st.bind(16, password_hash).bind(17, u.created_at).bind(18, u.updated_at).bind(19, u.last_request_at);
   return conflict_from(st.run_unique());
@@ -122,9 +127,7 @@ Conflict SqlUserStore::update(const User& u) {
       "UPDATE users SET email = ?3, email_key = ?4, login = ?5, login_key = ?6, phone = ?7, full_name = ?8, "
       "external_id = ?9, tags = ?10, data = ?11, active = ?12, email_verified = ?13, "
       "is_guest = ?14, updated_at = ?15 WHERE id = ?1 AND project_id = ?2");
-  st.bind(1, u.id).bind(2, u.project_id).bind(3, u.email).bind(4, key_of(u.email, identity::IdentifierKind::email));
-  st.bind(5, u.login).bind(6, key_of(u.login, identity::IdentifierKind::login)).bind(7, u.phone);
-  st.bind(8, u.full_name).bind(9, u.external_id).bind(10, tags_json(u)).bind(11, boost::json::serialize(u.data));
+  bind_identity_and_profile(st, u);
   st.bind(12, u.active).bind(13, u.email_verified).bind(14, u.is_guest).bind(15, u.updated_at);
   return conflict_from(st.run_unique());
 }
